@@ -25,8 +25,8 @@ from cython.parallel cimport prange
 from libc.stdint cimport uint64_t, uint8_t
 
 from nextdigit._u64 cimport (
-    u64, mont_ninv, mont_mul, add_mod, select, ctz64, clz64, prefilter_u64, is_prime_u64,
-    lucas_selfridge,
+    u64, int64_t, mont_ninv, mont_mul, add_mod, sub_mod, select, ctz64, clz64, prefilter_u64,
+    is_prime_u64, selfridge_q, lucas_pprime, lucas_finish,
 )
 
 cdef enum:
@@ -87,6 +87,85 @@ cdef inline void _sprp2_lanes(const u64* nn, uint8_t* res) noexcept nogil:
                 break
 
 
+cdef inline void _lucas_lanes(const u64* nn, uint8_t* res) noexcept nogil:
+    """Strong Lucas test (Selfridge) of LANES odd numbers in lockstep; res[j] = 1 if n_j passes.
+
+    Same algorithm as ``lucas_selfridge`` in ``_u64.pxd`` (the W_k = V_2k / Q**k ladder over the
+    bits of m, where n + 1 = (2m + 1) * 2**s); only the parameter search and the final checks are
+    per lane.  A lane found composite during the parameter search runs the ladder on dummy values
+    (m = 0) and reports 0.
+    """
+    cdef u64 n[LANES]
+    cdef u64 ninv[LANES]
+    cdef u64 two[LANES]
+    cdef u64 pp[LANES]
+    cdef u64 m[LANES]
+    cdef u64 w0[LANES]
+    cdef u64 w1[LANES]
+    cdef int s[LANES]
+    cdef bint ok[LANES]
+    cdef int j, b, top = 0
+    cdef int64_t Q
+    cdef u64 one
+    for j in range(LANES):
+        n[j] = nn[j]
+        ninv[j] = mont_ninv(n[j])
+        one = (<u64>0 - n[j]) % n[j]
+        two[j] = add_mod(one, one, n[j])
+        Q = selfridge_q(n[j]) if n[j] != ~(<u64>0) else 0   # 2**64 - 1: n + 1 overflows
+        ok[j] = Q != 0
+        if ok[j]:
+            pp[j] = lucas_pprime(Q, one, n[j])
+            s[j] = ctz64(n[j] + 1)
+            m[j] = ((n[j] + 1) >> s[j]) >> 1
+        else:
+            pp[j] = 0
+            s[j] = 1
+            m[j] = 0
+        if m[j] != 0 and 63 - clz64(m[j]) > top:
+            top = 63 - clz64(m[j])
+    # The lockstep ladder (see lucas_selfridge), lane by lane so that gcc keeps it in registers.
+    # Lanes with a shorter m start at (W_0, W_1) = (2, P'), which a 0 bit maps to itself.
+    cdef u64 a0 = two[0], a1 = two[1], a2 = two[2], a3 = two[3]     # W_k
+    cdef u64 c0 = pp[0], c1 = pp[1], c2 = pp[2], c3 = pp[3]         # W_k+1
+    cdef u64 t0, t1, t2, t3, q0, q1, q2, q3, bit0, bit1, bit2, bit3
+    for b in range(top, -1, -1):
+        bit0 = (m[0] >> b) & 1
+        bit1 = (m[1] >> b) & 1
+        bit2 = (m[2] >> b) & 1
+        bit3 = (m[3] >> b) & 1
+        t0 = sub_mod(mont_mul(a0, c0, n[0], ninv[0]), pp[0], n[0])    # W_2k+1
+        t1 = sub_mod(mont_mul(a1, c1, n[1], ninv[1]), pp[1], n[1])
+        t2 = sub_mod(mont_mul(a2, c2, n[2], ninv[2]), pp[2], n[2])
+        t3 = sub_mod(mont_mul(a3, c3, n[3], ninv[3]), pp[3], n[3])
+        q0 = select(bit0, c0, a0)
+        q1 = select(bit1, c1, a1)
+        q2 = select(bit2, c2, a2)
+        q3 = select(bit3, c3, a3)
+        q0 = sub_mod(mont_mul(q0, q0, n[0], ninv[0]), two[0], n[0])   # W_2k or W_2k+2
+        q1 = sub_mod(mont_mul(q1, q1, n[1], ninv[1]), two[1], n[1])
+        q2 = sub_mod(mont_mul(q2, q2, n[2], ninv[2]), two[2], n[2])
+        q3 = sub_mod(mont_mul(q3, q3, n[3], ninv[3]), two[3], n[3])
+        a0 = select(bit0, t0, q0)
+        a1 = select(bit1, t1, q1)
+        a2 = select(bit2, t2, q2)
+        a3 = select(bit3, t3, q3)
+        c0 = select(bit0, q0, t0)
+        c1 = select(bit1, q1, t1)
+        c2 = select(bit2, q2, t2)
+        c3 = select(bit3, q3, t3)
+    w0[0] = a0
+    w0[1] = a1
+    w0[2] = a2
+    w0[3] = a3
+    w1[0] = c0
+    w1[1] = c1
+    w1[2] = c2
+    w1[3] = c3
+    for j in range(LANES):
+        res[j] = ok[j] and lucas_finish(w0[j], w1[j], pp[j], two[j], s[j], n[j], ninv[j])
+
+
 cdef void _block(const u64* a, uint8_t* out, Py_ssize_t m) noexcept nogil:
     """Primality of a[0..m) into out[0..m), m <= BLOCK."""
     cdef Py_ssize_t cand[BLOCK]
@@ -111,9 +190,16 @@ cdef void _block(const u64* a, uint8_t* out, Py_ssize_t m) noexcept nogil:
                 cand[nl] = cand[k + j]      # nl <= k + j: compaction in place is safe
                 nl += 1
         k += LANES
-    # pass 3: strong Lucas test on the base-2 survivors
-    for k in range(nl):
-        out[cand[k]] = <uint8_t>lucas_selfridge(a[cand[k]])
+    # pass 3: strong Lucas test on the base-2 survivors, LANES at a time (padded the same way)
+    k = 0
+    while k < nl:
+        for j in range(LANES):
+            lane_n[j] = a[cand[k + j]] if k + j < nl else a[cand[k]]
+        _lucas_lanes(lane_n, lane_r)
+        for j in range(LANES):
+            if k + j < nl:
+                out[cand[k + j]] = lane_r[j]
+        k += LANES
 
 
 def is_prime_u64_array(const uint64_t[::1] ns, uint8_t[::1] out, int threads=1):

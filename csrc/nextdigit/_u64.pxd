@@ -163,66 +163,122 @@ cdef inline bint sprp2(u64 n) noexcept nogil:
     return False
 
 
-cdef inline bint lucas_selfridge(u64 n) noexcept nogil:
-    """Strong Lucas probable-prime test (Selfridge method A) for odd n > 1 without factors < 101.
+cdef inline u64 half_mod(u64 x, u64 n) noexcept nogil:
+    """x / 2 mod n for odd n and x < n: x >> 1 when x is even, (x + n) / 2 (computed without
+    overflow as (x >> 1) + (n >> 1) + 1) when x is odd."""
+    return (x >> 1) + (((n >> 1) + 1) & (<u64>0 - (x & 1)))
 
-    Returns False for perfect squares (no D with Jacobi -1 exists for them).
+
+cdef inline u64 div_small(u64 x, int64_t q, u64 n) noexcept nogil:
+    """x / q mod n for x < n, odd n and a small q != 0 with gcd(q, n) = 1.
+
+    Factors of 2 in q are removed by halving; for the odd part q' the integer X = x + t*n with
+    0 <= t < q' and X = 0 (mod q') is an exact multiple of q', and X / q' < n.  Since X / q' < 2**64
+    it equals X * q'**-1 mod 2**64, which the wrapping 64-bit arithmetic computes directly.
+    """
+    cdef u64 a = <u64>(q if q > 0 else -q)
+    cdef u64 xr, nr, t
+    while (a & 1) == 0:
+        x = half_mod(x, n)
+        a >>= 1
+    if a != 1:
+        xr = x % a
+        nr = n % a
+        t = 0
+        while xr != 0:                  # xr = (x + t*n) mod a; at most a - 1 steps (gcd(a, n) = 1)
+            xr += nr
+            if xr >= a:
+                xr -= a
+            t += 1
+        x = (x + t * n) * mont_ninv(a)
+    return sub_mod(0, x, n) if q < 0 else x
+
+
+cdef inline int64_t selfridge_q(u64 n) noexcept nogil:
+    """Selfridge's method A for odd n > 10**4 without prime factors below 101: the first D in
+    5, -7, 9, -11, ... with Jacobi(D/n) = -1 gives P = 1 and the returned Q = (1 - D)/4.
+
+    Returns 0 (never a valid Q) when n is shown composite on the way: a D sharing a factor with
+    n, a Q sharing a factor with n, or n a perfect square (no D with Jacobi -1 exists).
     """
     cdef int64_t D = 5
     cdef int j
     cdef u64 absd, absq
     cdef int64_t Q
-    if n == ~(<u64>0):               # n + 1 would overflow (2**64 - 1 is composite anyway)
-        return False
     while True:
         absd = <u64>(D if D > 0 else -D)
         j = jacobi_u64(n - absd if D < 0 else absd, n)
         if j == -1:
             break
         if j == 0 and absd != n:
-            return False
+            return 0
         if D == 21 or D == -21 or D == 23 or D == -23:   # cheap place for the square check
             if isqrt64(n) * isqrt64(n) == n:
-                return False
+                return 0
         D = -(D + 2) if D > 0 else -(D - 2)
     Q = (1 - D) // 4
     absq = <u64>(Q if Q > 0 else -Q)
     if absq >= 101 and n % absq == 0:
-        return False                      # n > 10**4 here, so a common factor means composite
+        return 0                          # n > 10**4 here, so a common factor means composite
+    return Q
+
+
+cdef inline u64 lucas_pprime(int64_t Q, u64 one, u64 n) noexcept nogil:
+    """Montgomery form of P' = P**2/Q - 2 = 1/Q - 2 (P = 1), the parameter of the Q = 1 sequence
+    W_k = V_{2k} / Q**k used by the ladder (see the module docstring)."""
+    return sub_mod(div_small(one, Q, n), add_mod(one, one, n), n)
+
+
+cdef inline bint lucas_finish(u64 w0, u64 w1, u64 pp, u64 two, int s, u64 n,
+                              u64 ninv) noexcept nogil:
+    """The strong Lucas conditions from (W_m, W_{m+1}), where n + 1 = d * 2**s and d = 2m + 1.
+
+    U_d = 0  <=>  W_{m+1} == W_m;  V_d = 0  <=>  W_{m+1} == -W_m;
+    V_{d*2**r} = 0 (1 <= r < s)  <=>  W_{d*2**(r-1)} = 0, with W_d = W_m W_{m+1} - P' and
+    W_{2k} = W_k**2 - 2.
+    """
+    cdef int r
+    cdef u64 w
+    if w0 == w1 or add_mod(w0, w1, n) == 0:
+        return True
+    w = sub_mod(mont_mul(w0, w1, n, ninv), pp, n)
+    for r in range(1, s):
+        if w == 0:
+            return True
+        w = sub_mod(mont_mul(w, w, n, ninv), two, n)
+    return False
+
+
+cdef inline bint lucas_selfridge(u64 n) noexcept nogil:
+    """Strong Lucas probable-prime test (Selfridge method A) for odd n > 10**4 without prime
+    factors below 101.  Returns False for perfect squares (no D with Jacobi -1 exists for them).
+    """
+    if n == ~(<u64>0):               # n + 1 would overflow (2**64 - 1 is composite anyway)
+        return False
+    cdef int64_t Q = selfridge_q(n)
+    if Q == 0:
+        return False
     cdef u64 ninv = mont_ninv(n)
     cdef u64 one = (<u64>0 - n) % n
-    cdef u64 np1 = n + 1
-    cdef int s = ctz64(np1)
-    cdef u64 d = np1 >> s
-    cdef int top = 63 - clz64(d)
+    cdef u64 two = add_mod(one, one, n)
+    cdef u64 pp = lucas_pprime(Q, one, n)
+    cdef int s = ctz64(n + 1)
+    cdef u64 m = ((n + 1) >> s) >> 1             # d = 2m + 1
+    cdef u64 w0 = two                            # (W_k, W_{k+1}) = (W_0, W_1) = (2, P')
+    cdef u64 w1 = pp
+    cdef u64 bit, t, sq
     cdef int b
-    # (V_k, V_{k+1}, Q^k) starting from k = 1: (P, P^2 - 2Q, Q) with P = 1.
-    cdef u64 qk = mul_small(one, Q, n)
-    cdef u64 v = one
-    cdef u64 v1 = sub_mod(one, add_mod(qk, qk, n), n)
-    cdef u64 t, q2, qs
-    cdef u64 bit, vs, qk1
-    for b in range(top - 1, -1, -1):
-        bit = (d >> b) & 1
-        q2 = mont_mul(qk, qk, n, ninv)             # Q^{2k}: the Q chain costs one product a bit
-        t = sub_mod(mont_mul(v, v1, n, ninv), qk, n)  # V_{2k+1} = V_k V_{k+1} - P Q^k
-        qk1 = mul_small(qk, Q, n)                  # Q^{k+1} (small |Q|: a few additions)
-        # bit 0: V_{2k} = V_k^2 - 2 Q^k ; bit 1: V_{2k+2} = V_{k+1}^2 - 2 Q^{k+1}
-        vs = select(bit, v1, v)
-        qs = select(bit, qk1, qk)
-        vs = sub_mod(mont_mul(vs, vs, n, ninv), add_mod(qs, qs, n), n)
-        v = select(bit, t, vs)
-        v1 = select(bit, vs, t)
-        qk = select(bit, mul_small(q2, Q, n), q2)  # Q^{2k+1} or Q^{2k}
-    # U_d == 0  <=>  2 V_{d+1} == P V_d
-    if v == 0 or add_mod(v1, v1, n) == v:
-        return True
-    for b in range(1, s):
-        v = sub_mod(mont_mul(v, v, n, ninv), add_mod(qk, qk, n), n)
-        if v == 0:
-            return True
-        qk = mont_mul(qk, qk, n, ninv)
-    return False
+    # Left-to-right ladder over the bits of m: (W_k, W_{k+1}) -> (W_2k, W_2k+1) for a 0 bit,
+    # (W_2k+1, W_2k+2) for a 1 bit, with W_2k = W_k**2 - 2 and W_2k+1 = W_k W_k+1 - P'.
+    # (m = 0 only for n = 2**k - 1: the loop is then skipped.)
+    for b in range(63 - clz64(m | 1), -1, -1):
+        bit = (m >> b) & 1
+        t = sub_mod(mont_mul(w0, w1, n, ninv), pp, n)
+        sq = select(bit, w1, w0)
+        sq = sub_mod(mont_mul(sq, sq, n, ninv), two, n)
+        w0 = select(bit, t, sq)
+        w1 = select(bit, sq, t)
+    return lucas_finish(w0, w1, pp, two, s, n, ninv)
 
 
 # ---------------------------------------------------------------------------------------------

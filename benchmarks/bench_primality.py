@@ -1,0 +1,104 @@
+"""Primality benchmarks: nextdigit's batch kernel vs gmpy2, python-flint and sympy loops.
+
+Groups (same numbers within a group):
+* ``u64 random odd``: 10^5 random odd 64-bit integers (seed 1);
+* ``u64 primes``: 10^4 random 64-bit primes;
+* ``512-bit`` / ``1024-bit``: 10^3 random odd integers of that size.
+"""
+import gmpy2
+import numpy as np
+import pytest
+import sympy
+
+import nextdigit
+
+from conftest import per_number
+
+try:
+    import flint
+except ImportError:  # python-flint is a test extra
+    flint = None
+
+RNG_SEED = 1
+
+
+def _u64_random_odd(count=10**5):
+    rng = np.random.default_rng(RNG_SEED)
+    return rng.integers(0, 2**64, size=count, dtype=np.uint64) | np.uint64(1)
+
+
+def _u64_primes(count=10**4):
+    rng = np.random.default_rng(RNG_SEED + 1)
+    out = []
+    while len(out) < count:
+        v = int(rng.integers(2**63, 2**64 - 2**20, dtype=np.uint64))
+        out.append(nextdigit.next_prime(v))
+    return np.array(out, dtype=np.uint64)
+
+
+def _big_random_odd(bits, count=10**3):
+    rng = np.random.default_rng(bits)
+    return [int.from_bytes(rng.bytes(bits // 8), "little") | 1 | (1 << (bits - 1)) for _ in range(count)]
+
+
+U64_SETS = {"u64 random odd": _u64_random_odd, "u64 primes": _u64_primes}
+_cache = {}
+
+
+def u64_set(name):
+    if name not in _cache:
+        arr = U64_SETS[name]()
+        _cache[name] = (arr, [int(v) for v in arr])
+    return _cache[name]
+
+
+def _gmpy_loop(vals):
+    return [gmpy2.is_prime(v) for v in vals]
+
+
+def _flint_loop(vals):
+    return [flint.fmpz(v).is_prime() for v in vals]
+
+
+def _sympy_loop(vals):
+    return [sympy.isprime(v) for v in vals]
+
+
+@pytest.mark.parametrize("group", list(U64_SETS))
+@pytest.mark.parametrize(
+    "contender", ["nextdigit batch 1 thread", "nextdigit batch all threads", "gmpy2 loop", "python-flint loop", "sympy loop"]
+)
+def test_u64(benchmark, group, contender):
+    arr, ints = u64_set(group)
+    benchmark.group = group
+    expected = int(nextdigit.is_prime(arr, threads=1).sum())
+    if contender == "nextdigit batch 1 thread":
+        res = benchmark(nextdigit.is_prime, arr, threads=1)
+    elif contender == "nextdigit batch all threads":
+        res = benchmark(nextdigit.is_prime, arr, threads=None)
+    elif contender == "gmpy2 loop":
+        res = benchmark(_gmpy_loop, ints)
+    elif contender == "python-flint loop":
+        if flint is None:
+            pytest.skip("python-flint not installed")
+        res = benchmark(_flint_loop, ints)
+    else:
+        res = benchmark.pedantic(_sympy_loop, args=(ints,), rounds=3, iterations=1)
+    assert int(np.sum(res)) == expected
+    per_number(benchmark, len(ints))
+
+
+@pytest.mark.parametrize("bits", [512, 1024])
+@pytest.mark.parametrize("contender", ["nextdigit", "gmpy2 is_prime loop", "sympy loop"])
+def test_big(benchmark, bits, contender):
+    vals = _big_random_odd(bits)
+    benchmark.group = f"{bits}-bit random odd"
+    expected = sum(bool(gmpy2.is_prime(v)) for v in vals)
+    if contender == "nextdigit":
+        res = benchmark.pedantic(nextdigit.is_prime, args=(vals,), rounds=7, iterations=1)
+    elif contender == "gmpy2 is_prime loop":
+        res = benchmark.pedantic(_gmpy_loop, args=(vals,), rounds=7, iterations=1)
+    else:
+        res = benchmark.pedantic(_sympy_loop, args=(vals,), rounds=2, iterations=1)
+    assert int(np.sum(res)) == expected
+    per_number(benchmark, len(vals))
