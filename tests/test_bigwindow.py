@@ -1,0 +1,65 @@
+"""Windows of huge numbers (a >= 2**64): our limb residues and sieve, then BPSW, against gmpy2
+on every number of the window."""
+from __future__ import annotations
+
+import gmpy2
+import numpy as np
+import pytest
+
+from nextdigit import _bigcount, _bigwin
+
+
+def test_small_primes_match_sympy():
+    import sympy
+
+    p = _bigwin.small_primes(10**5)
+    assert p.tolist() == list(sympy.primerange(3, 10**5))
+    assert _bigwin.small_primes(3).size == 0 and _bigwin.small_primes(4).tolist() == [3]
+
+
+@pytest.mark.parametrize("digits", [20, 40, 100, 600, 1000])
+def test_residues_from_limbs(digits):
+    rng = np.random.default_rng(digits)
+    a = int(rng.integers(1, 10)) * 10 ** (digits - 1) + int(rng.integers(0, 2**62))
+    primes = _bigwin.small_primes(1 << 20)
+    r = _bigwin.residues(_bigcount.limbs_of(a), primes)
+    idx = rng.integers(0, len(primes), size=3000)
+    assert all(int(r[i]) == a % int(primes[i]) for i in idx)
+    assert int(r[-1]) == a % int(primes[-1]) and int(r[0]) == a % 3
+
+
+@pytest.mark.parametrize("digits,span", [(20, 20000), (100, 6000), (600, 6000)])
+def test_window_primes_match_gmpy2_on_every_number(digits, span):
+    rng = np.random.default_rng(digits + span)
+    for trial in range(2):
+        a = 10 ** (digits - 1) + int.from_bytes(rng.bytes(digits // 2), "little") + trial
+        assert a >= 2**64
+        got = _bigcount.window_prime_offsets(a, span).tolist()
+        expected = [o for o in range(span) if gmpy2.is_prime(a + o)]
+        assert got == expected
+        assert len(expected) > 0
+
+
+def test_window_bound_choices_agree():
+    a = 10**30 + 12345
+    ref = [o for o in range(5000) if gmpy2.is_prime(a + o)]
+    for bound in (5, 100, 2**12, 2**20):
+        assert _bigcount.window_prime_offsets(a, 5000, bound=bound).tolist() == ref
+
+
+def test_survivors_are_exactly_the_rough_numbers():
+    a = 2**64 + 1000
+    primes = _bigwin.small_primes(1000)
+    prim = int(gmpy2.primorial(999))
+    for span in (1, 2, 3, 1000, 300_001):
+        s = _bigwin.window_survivors(_bigcount.limbs_of(a), span, primes).tolist()
+        if span <= 1000:
+            assert s == [o for o in range(span) if gmpy2.gcd(a + o, prim) == 1]
+        assert all(0 <= o < span for o in s) and s == sorted(s)
+
+
+def test_sieve_bound_model_is_sane():
+    for digits, span in [(20, 10**6), (106, 10**6), (305, 10**5), (1000, 10**3)]:
+        a = 10 ** (digits - 1)
+        b = _bigcount.sieve_bound(a, span)
+        assert _bigcount.MIN_BOUND <= b <= _bigcount.MAX_BOUND
