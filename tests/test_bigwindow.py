@@ -63,3 +63,30 @@ def test_sieve_bound_model_is_sane():
         a = 10 ** (digits - 1)
         b = _bigcount.sieve_bound(a, span)
         assert _bigcount.MIN_BOUND <= b <= _bigcount.MAX_BOUND
+
+
+# --- through the public counting API ------------------------------------------------------------
+def test_public_api_straddling_2_64():
+    from nextdigit import count_primes, prime_histogram, primes_between
+
+    lo, hi = 2**64 - 3000, 2**64 + 3000
+    ref = [x for x in range(lo, hi) if gmpy2.is_prime(x)]
+    assert count_primes(lo, hi) == len(ref)
+    got = primes_between(lo, hi)
+    assert got.dtype == object and got.tolist() == ref
+    hist = prime_histogram(lo, 700, 8)
+    assert hist.dtype == np.uint64
+    assert hist.tolist() == [sum(1 for p in ref if lo + 700 * i <= p < lo + 700 * (i + 1)) for i in range(8)]
+    assert prime_histogram(2**64 - 10, 10, 2).tolist() == [0, 0]     # next prime is 2**64 + 13
+    assert prime_histogram(2**64 - 10, 12, 2).tolist() == [0, 1]
+
+
+def test_public_api_big_windows_match_gmpy2():
+    from nextdigit import count_primes, prime_histogram
+
+    a = 10**99 + 777
+    ref = [x for x in range(a, a + 4000) if gmpy2.is_prime(x)]
+    assert count_primes(a, a + 4000) == len(ref)
+    h = prime_histogram(a, 400, 10)
+    assert h.sum() == len(ref)
+    assert h.tolist() == [sum(1 for p in ref if a + 400 * i <= p < a + 400 * (i + 1)) for i in range(10)]

@@ -75,6 +75,54 @@ def cmd_prev_prime(args):
     return 0
 
 
+def cmd_count(args):
+    from .counting import count_primes
+
+    c = count_primes(args.a, args.b)
+    _emit(args, {"a": str(args.a), "b": str(args.b), "count": str(c)}, [str(c)])
+    return 0
+
+
+def cmd_digits(args):
+    from .prefix import digit_counts
+
+    counts = [int(x) for x in digit_counts(args.prefix, args.digits, args.base)]
+    total = sum(counts)
+    rows = [(d, c, c / total if total else 0.0) for d, c in enumerate(counts)]
+    _emit(
+        args,
+        {"prefix": args.prefix, "digits": args.digits, "base": args.base, "total": total,
+         "counts": counts, "probabilities": [r[2] for r in rows]},
+        [f"prefix {args.prefix!r}, {args.digits}-digit primes: {total}"]
+        + [f"  next digit {d}: {c:>12}  p = {p:.6f}" for d, c, p in rows],
+    )
+    return 0
+
+
+def cmd_sample(args):
+    import numpy as np
+
+    from .models import generate_many
+    from .samplers import DensityPrimeModel, ExactPrimeModel, RandomizedPrimeModel, random_primes
+
+    gen = np.random.default_rng(args.seed)
+    if args.hidden:
+        out = [str(int(p)) if args.base == 10 else np.base_repr(int(p), args.base).lower()
+               for p in random_primes(args.digits, args.count, gen, args.base)]
+        name = "random_prime (hidden state)"
+    else:
+        if args.model == "randomized":
+            model = RandomizedPrimeModel(args.digits, args.base)
+        elif args.model == "exact":
+            model = ExactPrimeModel(args.digits, args.base)
+        else:
+            model = DensityPrimeModel(args.digits, tail=args.tail, base=args.base)
+        out = generate_many(model, args.count, rng=gen)
+        name = model.name
+    _emit(args, {"model": name, "seed": args.seed, "samples": out}, out)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nextdigit", description="Fast, exact number theory for autoregressive sampling.")
     p.add_argument("--version", action="store_true", help="print the version and exit")
@@ -89,6 +137,21 @@ def build_parser() -> argparse.ArgumentParser:
     add("isprime", cmd_isprime, "test integers for primality").add_argument("n", nargs="+", type=parse_int)
     add("next-prime", cmd_next_prime, "smallest prime > n").add_argument("n", nargs="+", type=parse_int)
     add("prev-prime", cmd_prev_prime, "largest prime < n").add_argument("n", nargs="+", type=parse_int)
+    sp = add("count", cmd_count, "number of primes p with a <= p < b")
+    sp.add_argument("a", type=parse_int)
+    sp.add_argument("b", type=parse_int)
+    sp = add("digits", cmd_digits, "exact next-digit counts of the n-digit primes starting with PREFIX")
+    sp.add_argument("prefix", help="digits already written ('' for the first digit)")
+    sp.add_argument("--digits", type=int, required=True, help="length n of the primes")
+    sp.add_argument("--base", type=int, default=10)
+    sp = add("sample", cmd_sample, "sample uniform n-digit primes digit by digit")
+    sp.add_argument("--model", choices=["randomized", "exact", "approx"], default="randomized")
+    sp.add_argument("--digits", type=int, required=True)
+    sp.add_argument("--count", type=int, default=1)
+    sp.add_argument("--seed", type=int, default=None)
+    sp.add_argument("--base", type=int, default=10)
+    sp.add_argument("--tail", type=int, default=4, help="exact digits at the end (approx model)")
+    sp.add_argument("--hidden", action="store_true", help="use the hidden-state sampler random_prime")
     return p
 
 

@@ -1,0 +1,412 @@
+"""Exact prime counts, lists and histograms on intervals below 2**64.
+
+Public functions
+----------------
+* ``count_primes(a, b)`` -- the number of primes ``p`` with ``a <= p < b`` (a Python int);
+* ``primes_between(a, b)`` -- those primes as an increasing ``numpy.uint64`` array;
+* ``prime_histogram(a, width, m)`` -- a ``numpy.uint64`` array ``h`` of length ``m`` with
+  ``h[i]`` = number of primes in ``[a + i*width, a + (i+1)*width)``, from one sieve pass.
+
+Conventions
+-----------
+* Intervals are **half-open**: ``[a, b)``.  ``a == b`` is the empty interval (0 primes);
+  ``a > b`` is a ``ValueError``.
+* Negative numbers are allowed and simply contain no primes: the functions work on
+  ``[a, b) ∩ [0, ∞)``.  So ``count_primes(-10, 10) == 4`` and a histogram bucket lying below 0
+  counts 0.  (This makes offset arithmetic in callers easy; nothing is ever "wrapped".)
+* Arguments are ints (Python, numpy or gmpy2 integers); bool, float, str and None raise
+  ``TypeError`` naming the argument (``nextdigit._validate``).
+* Everything here is exact: the sieve is deterministic, and the short-window route confirms
+  sieve survivors with BPSW, which is a proof below 2**64 (see ``nextdigit._u64``).
+* ``threads=None`` uses every usable core (``nextdigit._threads.resolve_threads``).
+
+Routes and limits
+-----------------
+The dispatch (``_count``, ``_list``, ``_histogram``) has one branch per route:
+
+1. ``b <= 2**64`` -- the 64-bit engine, ``nextdigit._sieve`` (the layers are described in that
+   module's docstring), in one of two modes chosen by ``_choose_mode``:
+
+   * ``"sieve"``: the segmented mod-30 sieve with every prime up to ``isqrt(b - 1)``;
+   * ``"window"``: sieve by the primes up to ``B`` (2**16 or 2**20) only, then confirm the
+     survivors with the batch BPSW kernel ``nextdigit._primality.is_prime_u64_array``.
+
+2. ``b > 2**64`` -- big windows (``nextdigit._bigcount``): the part of the interval at or above
+   2**64 is sieved by primes below a cost-model bound from residues computed on 64-bit limbs,
+   and the survivors are confirmed with BPSW (GMP); the part below 2**64, if any, takes route 1.
+   Spans above ``MAX_BIG_SPAN = 10**10`` raise ``ValueError`` naming the approximate route
+   (``DensityPrimeModel`` / ``density.density_mass``).
+
+Spans longer than ``MAX_SPAN = 10**12`` raise ``ValueError``: sieving them would take many
+minutes; exact prefix counts ``prime_pi`` (a future combinatorial method) are the route there.
+``primes_between`` refuses results estimated above ``MAX_LIST = 2**27`` primes (1 GiB) and
+points to ``count_primes`` / ``prime_histogram``.
+
+The mode cost model (measured on this machine, one thread)
+----------------------------------------------------------
+Both modes were timed on ``[hi - span, hi)`` for hi = 1e10, 1e12, ..., 1e18, 2**64 and spans
+1e3..1e10.  The full sieve pays a fixed cost before its first segment: ~6 ns per sieving prime
+``p <= sqrt(hi)`` to place it in its layer (0.31 s at hi = 1e18, 50.8 million primes), plus
+~0.9 ns per integer below ``sqrt(hi)`` to generate them when they are not cached (3.8 s at
+2**64, where the 800 MB array is not kept); then 0.2-1.5 ns per integer of the span.  The window
+mode has almost no fixed cost (0.1 ms) and pays 12-22 ns per integer of the span (one batch BPSW
+test per survivor; ~4-5 % of the integers survive the sieve to 2**16..2**20).  Measured
+crossovers (span where both take the same time):
+
+    hi      1e12   1e14   1e16   1e18   2**64
+    span    3e4    3e5    2e6    2e7    5e8      (~0.8 * sqrt(hi) / ln(hi) while cached)
+
+``_choose_mode`` implements the fitted rule span * (15 ns - 1 ns) < fixed cost of the full
+sieve; below 2**32 the full sieve always wins.
+
+"""
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+
+from . import _bigcount, _primality, _sieve
+from ._threads import resolve_threads
+from ._validate import as_int
+
+__all__ = ["count_primes", "primes_between", "prime_histogram", "can_count_exactly", "MAX_SPAN", "MAX_BIG_SPAN", "MAX_LIST"]
+
+TWO64 = 1 << 64
+MAX_SPAN = 10**12
+MAX_LIST = 1 << 27
+WINDOW_SUB = 1 << 24          # window mode works through sub-windows of this many integers
+_MIN_PIECE = 1 << 25          # smallest piece worth its own thread in the full sieve
+_CACHE_MAX_BYTES = 256 << 20  # sieving-prime arrays larger than this are not kept
+
+_MODES = (None, "sieve", "window")
+
+# ---------------------------------------------------------------------------------------------
+# Sieving primes (computed once per bound, cached across calls)
+# ---------------------------------------------------------------------------------------------
+_cache_lock = threading.Lock()
+_cache_primes = np.empty(0, dtype=np.uint32)
+_cache_limit = 0
+_base_primes = None
+
+
+def _base() -> np.ndarray:
+    """All primes below 2**16 (a textbook sieve: enough to sieve anything up to 2**32)."""
+    global _base_primes
+    if _base_primes is None:
+        n = 1 << 16
+        s = np.ones(n, dtype=bool)
+        s[:2] = False
+        for i in range(2, 256):
+            if s[i]:
+                s[i * i :: i] = False
+        _base_primes = np.flatnonzero(s).astype(np.uint32)
+    return _base_primes
+
+
+def _upto(arr: np.ndarray, limit: int) -> np.ndarray:
+    """arr[arr <= limit] for a sorted uint32 arr (a uint32 key keeps searchsorted O(log n):
+    a Python int key would make numpy convert the whole array)."""
+    return arr[: np.searchsorted(arr, np.uint32(min(limit, (1 << 32) - 1)), side="right")]
+
+
+def _sieving_primes(limit: int, threads: int = 1) -> np.ndarray:
+    """uint32 array of all primes <= limit (limit < 2**32), from the cache when possible."""
+    global _cache_primes, _cache_limit
+    with _cache_lock:
+        if limit <= _cache_limit:
+            return _upto(_cache_primes, limit)
+    if limit < 1 << 16:
+        return _upto(_base(), limit)
+    want = min(max(limit, 1 << 20), (1 << 32) - 1)
+    arr = _run_pieces(2, 0, want, _base(), threads)       # consume 2: list as uint32
+    with _cache_lock:
+        if want > _cache_limit and arr.nbytes <= _CACHE_MAX_BYTES:
+            _cache_primes, _cache_limit = arr, want
+    return _upto(arr, limit)
+
+
+def _clear_cache() -> None:
+    """Forget the cached sieving primes (benchmarks use it to time cold calls)."""
+    global _cache_primes, _cache_limit
+    with _cache_lock:
+        _cache_primes, _cache_limit = np.empty(0, dtype=np.uint32), 0
+
+
+def _split(lo: int, hi: int, pieces: int):
+    """Inclusive [lo, hi] into `pieces` contiguous inclusive ranges (uint64 arrays)."""
+    span = hi - lo + 1
+    cuts = [lo + span * k // pieces for k in range(pieces + 1)]
+    plo = np.array(cuts[:-1], dtype=np.uint64)
+    phi = np.array([c - 1 for c in cuts[1:]], dtype=np.uint64)
+    return plo, phi
+
+
+def _n_pieces(lo: int, hi: int, threads: int) -> int:
+    span = hi - lo + 1
+    min_piece = max(_MIN_PIECE, 64 * math.isqrt(hi))
+    return max(1, min(threads, span // min_piece))
+
+
+def _run_pieces(consume: int, lo: int, hi: int, primes: np.ndarray, threads: int, **kw):
+    plo, phi = _split(lo, hi, _n_pieces(lo, hi, threads))
+    return _sieve.run(consume, plo, phi, primes, threads=threads, **kw)
+
+
+# ---------------------------------------------------------------------------------------------
+# Mode choice
+# ---------------------------------------------------------------------------------------------
+# Measured costs (seconds, one thread, this machine; see the module docstring):
+_C_WINDOW = 15e-9        # per integer of the span in window mode (sieve to B + batch BPSW)
+_C_SIEVE = 1.0e-9        # per integer of the span in the full sieve near 1e16..1e18
+_C_SPRIME = 6e-9         # per sieving prime p <= sqrt(hi): placing it in its layer
+_C_GEN = 0.9e-9          # per integer below sqrt(hi): generating the sieving primes (uncached)
+
+
+def _full_sieve_fixed_cost(hi: int) -> float:
+    """Seconds the full sieve spends before its first segment: sieving primes up to sqrt(hi)."""
+    r = math.isqrt(hi)
+    n_primes = r / max(1.0, math.log(max(r, 3)) - 1.1)
+    cost = _C_SPRIME * n_primes
+    if r > max(_cache_limit, 1 << 16):       # not cached: they must be generated first
+        cost += _C_GEN * r
+    return cost
+
+
+def _choose_mode(lo: int, hi: int) -> str:
+    """'window' when it is cheaper by the cost model: span * (C_WINDOW - C_SIEVE) < fixed cost
+    of the full sieve.  Measured crossover spans: 3e4 at hi = 1e12, 3e5 at 1e14, 2e6 at 1e16,
+    2e7 at 1e18, 5e8 at 2**64 (sieving primes not cacheable there); the rule reproduces them
+    within a factor 1.5 (the cost curves are flat near the crossover)."""
+    span = hi - lo + 1
+    if hi < 1 << 32:
+        return "sieve"
+    return "window" if span * (_C_WINDOW - _C_SIEVE) < _full_sieve_fixed_cost(hi) else "sieve"
+
+
+def _window_bound(span: int, hi: int) -> int:
+    """Sieving bound of the window mode: 2**16 for short spans, 2**20 for long ones."""
+    return min(math.isqrt(hi), (1 << 16) if span < (1 << 24) else (1 << 20))
+
+
+def _window_chunks(lo: int, hi: int, threads: int):
+    """Yield the primes of [lo, hi] (uint64 arrays, increasing) by sieve + batch BPSW."""
+    bound = _window_bound(hi - lo + 1, hi)
+    primes = _sieving_primes(bound)
+    one = np.empty(1, dtype=np.uint64)
+    two = np.empty(1, dtype=np.uint64)
+    x = lo
+    while x <= hi:
+        y = min(hi, x + WINDOW_SUB - 1)
+        one[0], two[0] = x, y
+        surv = _sieve.run(1, one, two, primes)
+        flags = np.empty(surv.shape[0], dtype=np.uint8)
+        if surv.shape[0]:
+            _primality.is_prime_u64_array(surv, flags, threads)
+        yield surv[flags.view(bool)]
+        x = y + 1
+
+
+# ---------------------------------------------------------------------------------------------
+# The 64-bit route
+# ---------------------------------------------------------------------------------------------
+def _u64_count(lo: int, hi: int, threads: int, mode: str | None) -> int:
+    mode = mode or _choose_mode(lo, hi)
+    if mode == "window":
+        return sum(int(c.shape[0]) for c in _window_chunks(lo, hi, threads))
+    return int(_run_pieces(0, lo, hi, _sieving_primes(math.isqrt(hi), threads), threads))
+
+
+def _u64_list(lo: int, hi: int, threads: int, mode: str | None) -> np.ndarray:
+    mode = mode or _choose_mode(lo, hi)
+    if mode == "window":
+        parts = list(_window_chunks(lo, hi, threads))
+        return np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
+    return _run_pieces(1, lo, hi, _sieving_primes(math.isqrt(hi), threads), threads)
+
+
+def _u64_histogram(a: int, width: int, m: int, threads: int, mode: str | None) -> np.ndarray:
+    """Buckets [a + i*width, a + (i+1)*width), 0 <= a, a + m*width <= 2**64."""
+    out = np.zeros(m, dtype=np.uint64)
+    lo, hi = a, a + m * width - 1
+    mode = mode or _choose_mode(lo, hi)
+    if mode == "window":
+        ua, uw = np.uint64(a), np.uint64(width)
+        for primes in _window_chunks(lo, hi, threads):
+            if primes.shape[0]:
+                idx = ((primes - ua) // uw).astype(np.intp)
+                out += np.bincount(idx, minlength=m).astype(np.uint64)
+        return out
+    pieces = min(m, _n_pieces(lo, hi, threads))
+    cuts = [m * k // pieces for k in range(pieces + 1)]
+    plo = np.array([a + c * width for c in cuts[:-1]], dtype=np.uint64)
+    phi = np.array([a + c * width - 1 for c in cuts[1:]], dtype=np.uint64)
+    _sieve.run(3, plo, phi, _sieving_primes(math.isqrt(hi), threads), threads=threads,
+               h_a=a, h_w=width, h_out=out)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation and dispatch
+# ---------------------------------------------------------------------------------------------
+def _check_mode(mode):
+    if mode not in _MODES:
+        raise ValueError(f"_mode must be one of {_MODES}, got {mode!r}")
+    return mode
+
+
+def _interval(a, b) -> tuple[int, int]:
+    a = as_int(a, "a")
+    b = as_int(b, "b")
+    if a > b:
+        raise ValueError(f"a must be <= b (the interval is [a, b)), got a={a} > b={b}")
+    return a, b
+
+
+def _check_span(span: int, what: str) -> None:
+    if span > MAX_SPAN:
+        raise ValueError(
+            f"{what} = {span} is too large to sieve (limit {MAX_SPAN:.0e} integers); exact "
+            "counts over longer ranges need prime_pi (a combinatorial method, not available yet)"
+        )
+
+
+MAX_BIG_SPAN = _bigcount.MAX_SPAN
+
+
+def _big_offsets(lo: int, hi: int) -> np.ndarray:
+    """Offsets from ``lo`` (>= 2**64) of the primes in [lo, hi), uint64."""
+    if hi - lo > MAX_BIG_SPAN:
+        raise ValueError(
+            f"b - a = {hi - lo} above 2**64 is too large to count exactly (limit {MAX_BIG_SPAN:.0e}); "
+            "use the approximate route: nextdigit.density.density_mass (li or R) or "
+            "nextdigit.samplers.DensityPrimeModel"
+        )
+    return _bigcount.window_prime_offsets(lo, hi - lo)
+
+
+def can_count_exactly(a: int, b: int) -> bool:
+    """Whether ``count_primes(a, b)`` is within the engine's limits (no ValueError for size)."""
+    lo = max(a, 0)
+    if b <= TWO64:
+        return b - lo <= MAX_SPAN
+    return b - max(lo, TWO64) <= MAX_BIG_SPAN and (lo >= TWO64 or TWO64 - lo <= MAX_SPAN)
+
+
+def count_primes(a, b, *, threads=None, _mode=None) -> int:
+    """Number of primes p with a <= p < b (half-open; a == b gives 0, a > b is a ValueError).
+
+    Negative a is allowed (there are no primes below 2).  b may be 2**64 itself.
+
+    >>> count_primes(0, 100)
+    25
+    >>> count_primes(10**9, 10**9 + 1000)
+    49
+    """
+    a, b = _interval(a, b)
+    t = resolve_threads(threads)
+    _check_mode(_mode)
+    lo = max(a, 0)
+    if b > TWO64:
+        big_lo = max(lo, TWO64)
+        n_big = len(_big_offsets(big_lo, b))
+        return n_big + (count_primes(lo, TWO64, threads=t, _mode=_mode) if lo < TWO64 else 0)
+    if lo >= b:
+        return 0
+    _check_span(b - lo, "b - a")
+    return _u64_count(lo, b - 1, t, _mode)
+
+
+def primes_between(a, b, *, threads=None, _mode=None) -> np.ndarray:
+    """The primes p with a <= p < b, increasing, as a numpy uint64 array (half-open interval).
+
+    Refuses (ValueError) when the result is estimated above ``MAX_LIST`` = 2**27 primes
+    (estimate: (b - a) / (ln b - 1.1), an overestimate for b > 100); use ``count_primes`` or
+    ``prime_histogram`` for such ranges.
+
+    >>> primes_between(90, 110).tolist()
+    [97, 101, 103, 107, 109]
+    """
+    a, b = _interval(a, b)
+    t = resolve_threads(threads)
+    _check_mode(_mode)
+    lo = max(a, 0)
+    if b > TWO64:
+        # Python ints out: an object array (the values do not fit uint64)
+        big_lo = max(lo, TWO64)
+        small = primes_between(lo, TWO64, threads=t, _mode=_mode).tolist() if lo < TWO64 else []
+        big = [big_lo + int(o) for o in _big_offsets(big_lo, b)]
+        out = np.empty(len(small) + len(big), dtype=object)
+        out[:] = small + big
+        return out
+    if lo >= b:
+        return np.empty(0, dtype=np.uint64)
+    _check_span(b - lo, "b - a")
+    est = (b - lo) / max(1.0, math.log(max(b, 3)) - 1.1)
+    if est > MAX_LIST:
+        raise ValueError(
+            f"primes_between({a}, {b}) would return about {est:.3g} primes, more than the "
+            f"limit {MAX_LIST} (2**27); use count_primes or prime_histogram instead"
+        )
+    return _u64_list(lo, b - 1, t, _mode)
+
+
+def _big_histogram(a: int, width: int, m: int, end: int, t: int, mode) -> np.ndarray:
+    """Histogram of an interval that reaches above 2**64: buckets below 2**64 by the sieve,
+    the rest from the big-window prime offsets (one pass each)."""
+    out = np.zeros(m, dtype=np.uint64)
+    start = max(a, TWO64)
+    if a < TWO64:
+        # buckets wholly below 2**64 by the 64-bit engine; the straddling one gets both parts
+        k = max(0, (TWO64 - a) // width)          # buckets [a, a + k*width) lie below 2**64
+        if k:
+            out[:k] = prime_histogram(a, width, k, threads=t, _mode=mode)
+        if k < m and a + k * width < TWO64:
+            out[k] += count_primes(a + k * width, TWO64, threads=t, _mode=mode)
+    offs = _big_offsets(start, end)
+    if len(offs):
+        # start - a and width are below MAX_SPAN + MAX_BIG_SPAN here, so uint64 is exact
+        idx = (offs + np.uint64(start - a)) // np.uint64(width)
+        out += np.bincount(idx.astype(np.int64), minlength=m)[:m].astype(np.uint64)
+    return out
+
+
+def prime_histogram(a, width, m, *, threads=None, _mode=None) -> np.ndarray:
+    """Prime counts of ``m`` consecutive buckets of ``width`` integers starting at ``a``.
+
+    Returns a uint64 array ``h`` with ``h[i] = count_primes(a + i*width, a + (i+1)*width)``,
+    computed in one sieve pass.  ``width >= 1`` and ``m >= 1`` (else ValueError); negative
+    ``a`` is allowed (buckets below 2 count 0).
+
+    >>> prime_histogram(0, 10, 5).tolist()
+    [4, 4, 2, 2, 3]
+    """
+    a = as_int(a, "a")
+    width = as_int(width, "width")
+    m = as_int(m, "m")
+    if width < 1:
+        raise ValueError(f"width must be >= 1, got {width}")
+    if m < 1:
+        raise ValueError(f"m must be >= 1, got {m}")
+    if m > (1 << 31):
+        raise ValueError(f"m must be <= 2**31, got {m}")
+    t = resolve_threads(threads)
+    _check_mode(_mode)
+    end = a + width * m
+    if end > TWO64:
+        return _big_histogram(a, width, m, end, t, _mode)
+    _check_span(end - max(a, 0), "width * m")
+    if end <= 0:
+        return np.zeros(m, dtype=np.uint64)
+    if a < 0:
+        # buckets entirely below 0 are empty; the bucket straddling 0 is counted directly
+        out = np.zeros(m, dtype=np.uint64)
+        k = (-a) // width                       # buckets [.., a + k*width) lie below 0
+        if k < m and a + k * width < 0:
+            out[k] = count_primes(0, a + (k + 1) * width, threads=t, _mode=_mode)
+            k += 1
+        if k < m:
+            out[k:] = prime_histogram(a + k * width, width, m - k, threads=t, _mode=_mode)
+        return out
+    return _u64_histogram(a, width, m, t, _mode)

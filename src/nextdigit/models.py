@@ -1,0 +1,286 @@
+"""The autoregressive type signature, executable.
+
+A *model* sees the prompt and its own output so far and returns a probability vector over a
+fixed vocabulary for the next token:
+
+    next_token_distribution(prompt: str, output: str, rng: Generator) -> np.ndarray
+
+That is the whole interface (``AutoregressiveModel``).  A randomized model may use ``rng`` and
+return a point mass chosen with its own coins; a deterministic model ignores ``rng``.
+Deterministic models whose probabilities are ratios of exact counts may also offer
+
+    next_token_counts(prompt: str, output: str) -> sequence of non-negative ints
+
+and then ``generate`` samples from the integer counts exactly (a uniform integer below their
+sum, no float rounding) and ``log_prob`` returns an exact ``fractions.Fraction`` besides the
+float log-probability.
+
+The vocabulary (``Vocabulary(base)``) is the digits of the base, ``(``, ``,``, ``)`` and an end
+token ``END`` (written ``"$"`` in vectors and never part of the returned text).
+
+``generate`` validates every distribution a model returns (right length, finite, >= 0, sums to
+1 within 1e-9) and raises ``ModelError`` naming the model and the prefix otherwise.
+"""
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+from fractions import Fraction
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from ._rng import as_generator, uniform_below
+from ._validate import as_int
+
+__all__ = [
+    "END",
+    "Vocabulary",
+    "AutoregressiveModel",
+    "ModelError",
+    "generate",
+    "generate_many",
+    "log_prob",
+    "validate_distribution",
+]
+
+END = "$"
+_DIGIT_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+class ModelError(ValueError):
+    """A model returned something that is not a probability vector over its vocabulary."""
+
+
+class Vocabulary:
+    """Tokens: the ``base`` digits, then ``(``, ``,``, ``)`` and the end token ``$``.
+
+    >>> v = Vocabulary(10)
+    >>> len(v), v.index("7"), v.index(END), v.tokens[-4:]
+    (14, 7, 13, ('(', ',', ')', '$'))
+    """
+
+    def __init__(self, base: int = 10):
+        b = as_int(base, "base")
+        if not 2 <= b <= 36:
+            raise ValueError(f"base must be in [2, 36], got {b}")
+        self.base = b
+        self.digits = tuple(_DIGIT_CHARS[:b])
+        self.tokens = self.digits + ("(", ",", ")", END)
+        self._index = {t: i for i, t in enumerate(self.tokens)}
+        self.end_index = self._index[END]
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Vocabulary) and other.base == self.base
+
+    def __hash__(self) -> int:
+        return hash(("Vocabulary", self.base))
+
+    def __repr__(self) -> str:
+        return f"Vocabulary(base={self.base})"
+
+    def index(self, token: str) -> int:
+        try:
+            return self._index[token]
+        except KeyError:
+            raise ValueError(f"{token!r} is not a token of {self!r}") from None
+
+    def point_mass(self, token: str) -> np.ndarray:
+        v = np.zeros(len(self.tokens))
+        v[self.index(token)] = 1.0
+        return v
+
+    def digit_vector(self, weights) -> np.ndarray:
+        """A vocabulary-length vector with ``weights`` (length ``base``) on the digit tokens."""
+        v = np.zeros(len(self.tokens))
+        v[: self.base] = weights
+        return v
+
+    def is_digits(self, text: str) -> bool:
+        return all(ch in self._index and self._index[ch] < self.base for ch in text)
+
+
+@runtime_checkable
+class AutoregressiveModel(Protocol):
+    """Anything with a ``vocab`` and ``next_token_distribution(prompt, output, rng)``."""
+
+    vocab: Vocabulary
+
+    def next_token_distribution(self, prompt: str, output: str, rng: np.random.Generator) -> np.ndarray: ...
+
+
+def _name(model) -> str:
+    return getattr(model, "name", None) or type(model).__name__
+
+
+def validate_distribution(model, prompt: str, output: str, dist) -> np.ndarray:
+    """Return ``dist`` as a float array after checking it is a probability vector."""
+    n = len(model.vocab)
+    where = f"model {_name(model)} at prompt {prompt!r}, output {output!r}"
+    try:
+        p = np.asarray(dist, dtype=float)
+    except (TypeError, ValueError):
+        raise ModelError(f"{where}: returned {type(dist).__name__}, not a numeric vector") from None
+    if p.shape != (n,):
+        raise ModelError(f"{where}: distribution has shape {p.shape}, expected ({n},)")
+    if not np.all(np.isfinite(p)):
+        raise ModelError(f"{where}: distribution has non-finite entries")
+    if np.any(p < 0):
+        raise ModelError(f"{where}: distribution has negative entries")
+    s = float(p.sum())
+    if abs(s - 1.0) > 1e-9:
+        raise ModelError(f"{where}: distribution sums to {s!r}, not 1")
+    return p
+
+
+def _validate_counts(model, prompt, output, counts) -> list[int]:
+    n = len(model.vocab)
+    where = f"model {_name(model)} at prompt {prompt!r}, output {output!r}"
+    c = [int(x) for x in counts]
+    if len(c) != n or any(x < 0 for x in c) or sum(c) == 0:
+        raise ModelError(f"{where}: next_token_counts must be {n} non-negative ints with a positive sum")
+    return c
+
+
+def _sample_index(p: np.ndarray, gen: np.random.Generator) -> int:
+    """Inverse-CDF sample from a validated float vector (one uniform draw)."""
+    cdf = np.cumsum(p)
+    i = int(np.searchsorted(cdf, gen.random() * cdf[-1], side="right"))
+    while p[min(i, len(p) - 1)] == 0 and i > 0:  # never return a zero-probability token
+        i -= 1
+    return min(i, len(p) - 1)
+
+
+def _sample_counts(c: list[int], gen: np.random.Generator) -> int:
+    """Exact sample: index i with probability c[i] / sum(c) (a uniform integer below the sum)."""
+    u = uniform_below(gen, sum(c))
+    acc = 0
+    for i, x in enumerate(c):
+        acc += x
+        if u < acc:
+            return i
+    raise AssertionError("unreachable")
+
+
+def _check_text(name: str, text) -> str:
+    if not isinstance(text, str):
+        raise TypeError(f"{name} must be a str, not {type(text).__name__}")
+    return text
+
+
+def generate(model, prompt: str = "", rng=None, max_tokens: int = 100_000) -> str:
+    """Run ``model`` from ``prompt`` until it emits the end token; return its output text.
+
+    Raises ``ModelError`` if the model returns an invalid distribution and ``RuntimeError`` if it
+    has not ended after ``max_tokens`` tokens.
+    """
+    prompt = _check_text("prompt", prompt)
+    max_tokens = as_int(max_tokens, "max_tokens")
+    if max_tokens < 1:
+        raise ValueError(f"max_tokens must be >= 1, got {max_tokens}")
+    gen = as_generator(rng)
+    vocab = model.vocab
+    out: list[str] = []
+    text = ""
+    counts_fn = getattr(model, "next_token_counts", None)
+    for _ in range(max_tokens):
+        if counts_fn is not None:
+            i = _sample_counts(_validate_counts(model, prompt, text, counts_fn(prompt, text)), gen)
+        else:
+            p = validate_distribution(model, prompt, text, model.next_token_distribution(prompt, text, gen))
+            i = _sample_index(p, gen)
+        if i == vocab.end_index:
+            return text
+        out.append(vocab.tokens[i])
+        text = "".join(out)
+    raise RuntimeError(f"model {_name(model)} did not emit the end token within max_tokens={max_tokens}")
+
+
+def generate_many(model, size: int, prompt: str = "", rng=None, max_tokens: int = 100_000) -> list[str]:
+    """``size`` independent outputs.  Models with a fast batched path (``sample_many``) use it;
+    otherwise the samples come from one generator in sequence (same seed, same list)."""
+    size = as_int(size, "size")
+    if size < 0:
+        raise ValueError(f"size must be >= 0, got {size}")
+    gen = as_generator(rng)
+    fast = getattr(model, "sample_many", None)
+    if fast is not None and prompt == "":
+        return fast(size, gen)
+    return [generate(model, prompt, gen, max_tokens) for _ in range(size)]
+
+
+def sample_deterministic_batch(model, size: int, rng=None, max_tokens: int = 100_000) -> list[str]:
+    """``size`` outputs of a deterministic model, level by level: at each step the distinct
+    partial outputs are asked once for their next-token distribution (integer counts when the
+    model offers them, sampled exactly), and all samples sharing a prefix draw at once.
+
+    Equal in distribution to ``size`` calls of ``generate`` (it is the same process, batched).
+    """
+    gen = as_generator(rng)
+    vocab = model.vocab
+    counts_fn = getattr(model, "next_token_counts", None)
+    texts = [""] * size
+    active = list(range(size))
+    for _ in range(max_tokens):
+        if not active:
+            return texts
+        groups: dict[str, list[int]] = {}
+        for i in active:
+            groups.setdefault(texts[i], []).append(i)
+        still = []
+        for text, idx in groups.items():
+            if counts_fn is not None:
+                c = _validate_counts(model, "", text, counts_fn("", text))
+                cum = list(itertools.accumulate(c))
+                if cum[-1] < 1 << 63:  # exact: uniform integers below the total, then the bucket
+                    u = gen.integers(0, cum[-1], size=len(idx))
+                    picks = np.searchsorted(np.array(cum, dtype=np.int64), u, side="right")
+                else:
+                    picks = [bisect.bisect_right(cum, uniform_below(gen, cum[-1])) for _ in idx]
+            else:
+                p = validate_distribution(model, "", text, model.next_token_distribution("", text, None))
+                picks = gen.choice(len(p), size=len(idx), p=p / p.sum())
+            for i, t in zip(idx, picks):
+                t = int(t)
+                if t != vocab.end_index:
+                    texts[i] = text + vocab.tokens[t]
+                    still.append(i)
+        active = still
+    raise RuntimeError(f"model {_name(model)} did not emit the end token within max_tokens={max_tokens}")
+
+
+def log_prob(model, prompt: str, response: str, *, end: bool = True):
+    """Log-probability that a deterministic ``model`` writes ``response`` (then the end token if
+    ``end``) after ``prompt``.
+
+    Returns ``(logp, exact)``: ``logp`` a float (``-inf`` for impossible responses) and
+    ``exact`` a ``Fraction`` when the model offers ``next_token_counts``, else ``None``.
+    """
+    prompt = _check_text("prompt", prompt)
+    response = _check_text("response", response)
+    if not getattr(model, "deterministic", False):
+        raise ValueError(f"log_prob needs a deterministic model; {_name(model)} is randomized")
+    vocab = model.vocab
+    counts_fn = getattr(model, "next_token_counts", None)
+    tokens = list(response) + ([END] if end else [])
+    logp = 0.0
+    exact = Fraction(1) if counts_fn is not None else None
+    for k, tok in enumerate(tokens):
+        i = vocab.index(tok)
+        text = response[:k]
+        if counts_fn is not None:
+            c = _validate_counts(model, prompt, text, counts_fn(prompt, text))
+            if c[i] == 0:
+                return -math.inf, Fraction(0)
+            exact *= Fraction(c[i], sum(c))
+            logp += math.log(c[i]) - math.log(sum(c))
+        else:
+            p = validate_distribution(model, prompt, text, model.next_token_distribution(prompt, text, None))
+            if p[i] == 0:
+                return -math.inf, None
+            logp += math.log(p[i])
+    return logp, exact

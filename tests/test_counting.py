@@ -1,0 +1,286 @@
+"""Counting engine (nextdigit.counting over the nextdigit._sieve kernel) against independent
+references: published pi(10^k), n-digit prime counts, a textbook numpy sieve, gmpy2."""
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import gmpy2
+import numpy as np
+import pytest
+
+from nextdigit import _sieve
+from nextdigit import counting as C
+from nextdigit.counting import count_primes, prime_histogram, primes_between
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+TWO64 = 1 << 64
+
+
+def _table(name: str) -> dict[int, int]:
+    path = REFERENCE / name
+    if not path.exists():
+        pytest.skip(f"reference table {path} not found (expected ../shared/reference beside the repo)")
+    rows = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            k, v = line.split("\t")[:2]
+            rows[int(k)] = int(v)
+    return rows
+
+
+@pytest.fixture(scope="module")
+def small_primes() -> np.ndarray:
+    """All primes below 10^7 by the textbook sieve (the oracle)."""
+    n = 10**7
+    s = np.ones(n, dtype=bool)
+    s[:2] = False
+    for i in range(2, int(n**0.5) + 1):
+        if s[i]:
+            s[i * i :: i] = False
+    return np.flatnonzero(s).astype(np.uint64)
+
+
+def _gmpy_primes(a: int, b: int) -> list[int]:
+    return [n for n in range(max(a, 0), b) if gmpy2.is_prime(n)]
+
+
+# --------------------------------------------------------------------------------------------
+# Published values
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("k", range(0, 11))
+def test_pi_powers_of_ten(k):
+    table = _table("pi_powers_of_ten.tsv")
+    assert count_primes(0, 10**k + 1) == table[k]
+
+
+@pytest.mark.slow
+def test_pi_1e11():
+    assert count_primes(0, 10**11 + 1) == _table("pi_powers_of_ten.tsv")[11]
+
+
+@pytest.mark.parametrize("n", range(1, 11))
+def test_ndigit_prime_counts(n):
+    table = _table("ndigit_prime_counts.tsv")
+    assert count_primes(10 ** (n - 1), 10**n) == table[n]
+
+
+def test_ndigit_histogram_matches_table():
+    """One histogram pass over [0, 10^9) in buckets of 10^8, summed per digit count."""
+    table = _table("ndigit_prime_counts.tsv")
+    h = prime_histogram(0, 10**8, 10)
+    assert int(h[0]) == sum(table[n] for n in range(1, 9))
+    assert int(h[1:].sum()) == table[9]
+
+
+# --------------------------------------------------------------------------------------------
+# Random intervals against the oracles
+# --------------------------------------------------------------------------------------------
+def test_random_intervals_below_1e7(small_primes):
+    rng = np.random.default_rng(20240611)
+    P = small_primes
+    for _ in range(400):
+        a = int(rng.integers(0, 10**7))
+        b = int(rng.integers(a, min(10**7, a + 10 ** int(rng.integers(0, 8))) + 1))
+        i, j = np.searchsorted(P, a), np.searchsorted(P, b)
+        assert count_primes(a, b) == j - i, (a, b)
+        if rng.random() < 0.2:
+            assert np.array_equal(primes_between(a, b), P[i:j]), (a, b)
+
+
+def test_every_prime_below_1e7(small_primes):
+    got = primes_between(0, 10**7)
+    assert got.dtype == np.uint64
+    assert np.array_equal(got, small_primes)
+
+
+@pytest.mark.parametrize("seg_bytes,small_max,med_max", [(64, 50, 64), (256, 100, 200), (1024, 41, 41)])
+def test_tiny_segments_exercise_every_layer(small_primes, seg_bytes, small_max, med_max):
+    """Tiny segments make most sieving primes 'big' (bucket sieve) and cross many segment
+    borders; the result must not change."""
+    rng = np.random.default_rng(seg_bytes)
+    P = small_primes
+    sp = C._sieving_primes(4000)
+    for _ in range(30):
+        a = int(rng.integers(0, 10**7 - 10**6))
+        b = a + int(rng.integers(1, 10**6))
+        got = _sieve.run(0, np.array([a], np.uint64), np.array([b - 1], np.uint64), sp,
+                         seg_bytes=seg_bytes, chunk_bytes=64, small_max=small_max, med_max=med_max)
+        assert got == np.searchsorted(P, b) - np.searchsorted(P, a), (a, b)
+
+
+@pytest.mark.parametrize("center", [1 << 32, 1 << 50, 10**18, 10**12 + 7])
+def test_windows_against_gmpy2(center):
+    rng = np.random.default_rng(center % 1000)
+    for _ in range(3):
+        a = center + int(rng.integers(-20000, 20000))
+        b = a + int(rng.integers(1, 6000))
+        ref = _gmpy_primes(a, b)
+        assert count_primes(a, b) == len(ref)
+        assert primes_between(a, b).tolist() == ref
+
+
+def test_top_of_the_u64_range():
+    ref = _gmpy_primes(TWO64 - 3000, TWO64)
+    assert ref[-1] == TWO64 - 59                       # the largest 64-bit prime
+    assert primes_between(TWO64 - 3000, TWO64).tolist() == ref
+    assert count_primes(TWO64 - 3000, TWO64) == len(ref)
+    assert count_primes(TWO64 - 59, TWO64) == 1
+    assert count_primes(TWO64 - 58, TWO64) == 0
+    assert count_primes(TWO64, TWO64) == 0
+    h = prime_histogram(TWO64 - 3000, 100, 30)
+    assert h.tolist() == [sum(1 for p in ref if TWO64 - 3000 + 100 * i <= p < TWO64 - 2900 + 100 * i)
+                          for i in range(30)]
+
+
+def test_intervals_touching_small_numbers():
+    small = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47]
+    for a in range(-3, 50):
+        for b in range(max(a, 0), 50):
+            exp = [p for p in small if a <= p < b]
+            assert count_primes(a, b) == len(exp), (a, b)
+            assert primes_between(a, b).tolist() == exp, (a, b)
+    assert count_primes(0, 0) == 0 and count_primes(-10, -5) == 0 and count_primes(-10, 3) == 1
+
+
+# --------------------------------------------------------------------------------------------
+# Histogram, list, modes, threads
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("a,width,m", [(0, 1, 100), (0, 7, 1000), (12345, 1000, 777), (-50, 13, 40),
+                                       (10**12, 10**4, 50), (10**18, 1000, 100), (3, 10**6, 5)])
+def test_histogram_sums_equal_counts(a, width, m):
+    h = prime_histogram(a, width, m)
+    assert h.dtype == np.uint64 and h.shape == (m,)
+    for i in list(range(min(m, 5))) + [m - 1]:
+        assert int(h[i]) == count_primes(a + i * width, a + (i + 1) * width)
+    assert int(h.sum()) == count_primes(a, a + width * m)
+
+
+def test_histogram_threads_and_modes_agree():
+    ref = prime_histogram(10**9, 12345, 4000, threads=1)
+    assert np.array_equal(prime_histogram(10**9, 12345, 4000, threads=2), ref)
+    a = 10**16
+    r1 = prime_histogram(a, 777, 300, _mode="window")
+    assert np.array_equal(prime_histogram(a, 777, 300, _mode="sieve"), r1)
+
+
+def test_primes_between_follows_next_prime_chain():
+    for start in (0, 10**6, 2**40, 10**17, TWO64 - 10**5):
+        got = primes_between(start, start + 20000).tolist()
+        p = gmpy2.next_prime(start - 1) if start > 0 else gmpy2.mpz(2)
+        chain = []
+        while p < start + 20000:
+            chain.append(int(p))
+            p = gmpy2.next_prime(p)
+        assert got == chain
+        assert len(got) == count_primes(start, start + 20000)
+
+
+@pytest.mark.parametrize("a,span", [(10**12, 10**6), (2**40 + 1, 3 * 10**6), (10**14 - 5 * 10**5, 10**6),
+                                    (2**32 - 1000, 2000)])
+def test_window_and_sieve_modes_agree(a, span):
+    cs = count_primes(a, a + span, _mode="sieve")
+    cw = count_primes(a, a + span, _mode="window")
+    assert cs == cw
+    assert np.array_equal(primes_between(a, a + span, _mode="sieve"),
+                          primes_between(a, a + span, _mode="window"))
+
+
+def test_kernel_confirm_mode_agrees():
+    """The in-kernel confirmation (is_prime_u64 per survivor) against the full sieve."""
+    a, b = 10**15, 10**15 + 200000
+    sp = C._sieving_primes(1 << 12)
+    got = _sieve.run(0, np.array([a], np.uint64), np.array([b - 1], np.uint64), sp,
+                     confirm=True, confirm_above=(1 << 24))
+    assert got == count_primes(a, b, _mode="sieve")
+
+
+@pytest.mark.slow
+def test_modes_agree_near_2_64():
+    a = TWO64 - 10**7
+    assert count_primes(a, TWO64, _mode="sieve") == count_primes(a, TWO64, _mode="window")
+
+
+def test_threads_agree():
+    a, b = 10**11, 10**11 + 3 * 10**8
+    assert count_primes(a, b, threads=1) == count_primes(a, b, threads=2) == count_primes(a, b)
+
+
+def test_mode_choice():
+    assert C._choose_mode(0, 10**10) == "sieve"
+    assert C._choose_mode(10**18, 10**18 + 10**6) == "window"
+    assert C._choose_mode(10**18, 10**18 + 10**9) == "sieve"
+    assert C._choose_mode(TWO64 - 10**6, TWO64 - 1) == "window"
+
+
+def test_sieving_primes_cache_slices():
+    full = C._sieving_primes(10**6)
+    part = C._sieving_primes(1000)
+    assert part.tolist() == [int(p) for p in full if p <= 1000]
+    assert int(full[-1]) == 999983
+
+
+def test_ctrl_c_interrupts_a_long_count():
+    """SIGINT during a long count raises KeyboardInterrupt within ~0.1 s of the signal."""
+    if not hasattr(signal, "setitimer"):
+        pytest.skip("no setitimer on this platform")
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    old = signal.signal(signal.SIGALRM, lambda *a: signal.raise_signal(signal.SIGINT))
+    t = time.perf_counter()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            count_primes(0, 10**12 // 2, threads=1)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    assert time.perf_counter() - t < 2.0
+
+
+# --------------------------------------------------------------------------------------------
+# Bad input
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("bad", [1.0, True, "10", None, np.float64(3), 2.5])
+def test_type_errors(bad):
+    with pytest.raises(TypeError, match="a must be an integer"):
+        count_primes(bad, 10)
+    with pytest.raises(TypeError, match="b must be an integer"):
+        count_primes(0, bad)
+    with pytest.raises(TypeError, match="b must be an integer"):
+        primes_between(0, bad)
+    with pytest.raises(TypeError, match="width must be an integer"):
+        prime_histogram(0, bad, 3)
+    with pytest.raises(TypeError, match="m must be an integer"):
+        prime_histogram(0, 3, bad)
+    if bad is not None:                                # threads=None means "all cores"
+        with pytest.raises(TypeError, match="threads must be an integer"):
+            count_primes(0, 10, threads=bad)
+
+
+def test_value_errors():
+    with pytest.raises(ValueError, match="a must be <= b"):
+        count_primes(10, 5)
+    with pytest.raises(ValueError, match="a must be <= b"):
+        primes_between(10, 5)
+    with pytest.raises(ValueError, match="width must be >= 1"):
+        prime_histogram(0, 0, 5)
+    with pytest.raises(ValueError, match="m must be >= 1"):
+        prime_histogram(0, 5, 0)
+    with pytest.raises(ValueError, match="threads"):
+        count_primes(0, 10, threads=0)
+    with pytest.raises(ValueError, match="too large"):
+        count_primes(0, TWO64 + 1)                     # the part below 2**64 is too long
+    with pytest.raises(ValueError, match="DensityPrimeModel"):
+        count_primes(TWO64, TWO64 + 10**11)            # too long above 2**64: approximate route
+    with pytest.raises(ValueError, match="prime_pi"):
+        count_primes(0, 10**12 + 1)
+    with pytest.raises(ValueError, match="count_primes or prime_histogram"):
+        primes_between(0, 10**11)
+    with pytest.raises(ValueError, match="_mode"):
+        count_primes(0, 10, _mode="fast")
+
+
+def test_numpy_and_gmpy_integers_accepted():
+    assert count_primes(np.int64(0), np.uint64(100)) == 25
+    assert count_primes(gmpy2.mpz(0), gmpy2.mpz(100)) == 25
+    assert prime_histogram(np.int32(0), np.int8(10), 3).tolist() == [4, 4, 2]
