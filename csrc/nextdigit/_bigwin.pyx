@@ -35,6 +35,8 @@ ctypedef uint64_t u64
 cdef enum:
     SEGMENT = 1 << 17          # bytes (odd numbers) per segment: 256 Ki numbers, fits L2
 
+SEGMENT_NUMBERS = SEGMENT      # odd numbers per segment, for the Python cost model
+
 
 def small_primes(uint32_t bound):
     """Odd primes p with 3 <= p < bound, as a uint32 array (bound <= 2**31)."""

@@ -9,16 +9,20 @@ crossed off as a multiple of itself) and BPSW decides the rest, so the count is 
 
 Choosing B
 ----------
-Sieving costs ~6 ns per prime p < B and per 64-bit limb of a for the residues (measured), plus a
-little per crossing-off; every survivor costs a GMP test whose price T grows like bits**2 (about
-3 us at 20 digits, 24 us at 106, 180 us at 305 measured on survivors).  The survivor fraction of a
-window is about 1.12/ln B (Mertens), so the total is roughly
-``pi(B) * limbs * 6 ns + span * 1.12 / ln B * T``; its minimum is near
-``B = span * 1.12 * T / (limbs * 6 ns * ln B)``, which ``sieve_bound`` solves by a few fixed-point
-steps and clamps to [2**12, 2**26].
+Sieving costs ~6 ns per prime p < B and per 64-bit limb of a for the residues, plus ~2 ns per
+prime and per segment of the window for carrying its next hit (measured); every survivor costs a
+GMP test whose price T grows like bits**2 (about 3 us at 20 digits, 24 us at 106, 180 us at 305
+measured on survivors).  The survivor fraction of a window is exp(-gamma)/ln B = 0.5615/ln B
+(Mertens), so the modelled cost is
+``pi(B) * (limbs * 6 ns + segments * 2 ns) + span * 0.5615 / ln B * T``, and ``sieve_bound``
+takes the power of two in [2**12, 2**26] that minimises it.  The survivors' BPSW tests dominate
+in any case: after sieving to 2**24 about 3.4% of a window survives, each needing at least one
+modular exponentiation, which is why a big window costs ~1.5 us per number at 106 digits against
+~3.5 us for a gmpy2.is_prime loop (GMP's own trial division already rejects ~92%).
 """
 from __future__ import annotations
 
+import bisect
 import math
 
 import gmpy2
@@ -49,21 +53,37 @@ def limbs_of(a: int) -> np.ndarray:
     return np.frombuffer(a.to_bytes(8 * n, "little"), dtype="<u8").astype(np.uint64)
 
 
+# measured GMP BPSW cost on sieve survivors: (bits, seconds); interpolated log-log
+_TEST_COST = [(66, 3e-6), (352, 24e-6), (1013, 180e-6), (3322, 4.7e-3)]
+
+
 def _test_cost_seconds(bits: int) -> float:
-    """Measured GMP BPSW cost on sieve survivors, interpolated as c * bits**2."""
-    return 3e-6 * (max(bits, 64) / 66.0) ** 2 if bits < 400 else 24e-6 * (bits / 352.0) ** 2
+    """GMP's BPSW cost on a sieve survivor of ``bits`` bits (log-log interpolation of
+    measurements, extrapolated with the end slopes)."""
+    pts = _TEST_COST
+    bits = max(bits, 2)
+    i = min(max(bisect.bisect_right([b for b, _ in pts], bits) - 1, 0), len(pts) - 2)
+    (b0, t0), (b1, t1) = pts[i], pts[i + 1]
+    slope = math.log(t1 / t0) / math.log(b1 / b0)
+    return t0 * (bits / b0) ** slope
 
 
 def sieve_bound(a: int, span: int) -> int:
-    """The sieving bound B for the window [a, a + span) from the cost model above."""
+    """The sieving bound B for the window [a, a + span): the power of two in
+    [MIN_BOUND, MAX_BOUND] that minimises the modelled cost (see the module docstring)."""
     limbs = max(1, (a.bit_length() + 63) // 64)
     t = _test_cost_seconds(a.bit_length())
-    b = 1 << 16
-    for _ in range(4):
-        b = span * 1.12 * t / (limbs * 6e-9 * math.log(b))
-        b = int(min(max(b, MIN_BOUND), MAX_BOUND))
+    segments = max(1, span // (2 * _bigwin.SEGMENT_NUMBERS))
+    best, best_cost = MIN_BOUND, math.inf
+    b = MIN_BOUND
+    while b <= MAX_BOUND:
+        n_primes = b / math.log(b)
+        cost = n_primes * (limbs * 6e-9 + segments * 2e-9) + span * 0.5615 / math.log(b) * t
+        if cost < best_cost:
+            best, best_cost = b, cost
+        b *= 2
     # the sieve needs a > B (a hit is then never the prime itself)
-    return min(b, a)
+    return min(best, a)
 
 
 def window_prime_offsets(a: int, span: int, bound: int | None = None) -> np.ndarray:
