@@ -172,8 +172,11 @@ def _check_text(name: str, text) -> str:
     return text
 
 
-def generate(model, prompt: str = "", rng=None, max_tokens: int = 100_000) -> str:
+def generate(model, prompt: str = "", rng=None, max_tokens: int = 100_000, *, output_prefix: str = "") -> str:
     """Run ``model`` from ``prompt`` until it emits the end token; return its output text.
+
+    ``output_prefix`` forces the start of the output (the model continues after it, and the
+    returned text begins with it): that is how the factoring-attack reduction prompts a model.
 
     Raises ``ModelError`` if the model returns an invalid distribution and ``RuntimeError`` if it
     has not ended after ``max_tokens`` tokens.
@@ -184,8 +187,9 @@ def generate(model, prompt: str = "", rng=None, max_tokens: int = 100_000) -> st
         raise ValueError(f"max_tokens must be >= 1, got {max_tokens}")
     gen = as_generator(rng)
     vocab = model.vocab
-    out: list[str] = []
-    text = ""
+    output_prefix = _check_text("output_prefix", output_prefix)
+    out: list[str] = [output_prefix] if output_prefix else []
+    text = output_prefix
     counts_fn = getattr(model, "next_token_counts", None)
     for _ in range(max_tokens):
         if counts_fn is not None:
