@@ -7,13 +7,20 @@ every n < 2**64) lives in ``_u64.pxd``; see its docstring for the proof sketch. 
 * ``is_prime_u64_array``: the batch kernel over a ``uint64`` buffer.  The buffer is cut into
   blocks of ``BLOCK`` numbers; each block runs three passes:
 
-  1. trial division of every number (multiply-and-compare divisibility tests, no division);
+  1. trial division (multiply-and-compare divisibility tests, no division) in two rounds: the
+     primes below 16 on every number, the others below 101 on the 38% of odd numbers left;
   2. the base-2 strong test on the survivors, ``LANES`` numbers at a time in lockstep, so that
      the ``LANES`` independent Montgomery squarings of one step overlap in the multiplier
      pipeline instead of waiting on each other's latency (lanes with a shorter exponent just
      square mont(1) = mont(1) until their leading bit comes up);
-  3. the strong Lucas test on what is left (primes and base-2 pseudoprimes), two numbers at a
-     time through the same lockstep idea.
+  3. the strong Lucas test on what is left (primes and base-2 pseudoprimes), ``LANES``
+     numbers at a time through the same lockstep idea (the W ladder of ``_u64.pxd``: two
+     products per bit and lane; the parameter search and the final checks run per lane).
+
+  Inside the lockstep loops the exponent bits select between the two cases with masks (no
+  branch: the bits are random, and with several lanes in flight the loop is bound by
+  instruction throughput, where a mispredicted branch costs the most).  The single-number test
+  of ``_u64.pxd`` branches instead, which is faster for one latency-bound chain.
 
   Blocks are distributed over ``threads`` OpenMP threads with ``prange`` (GIL released); a build
   without OpenMP runs the same loop serially.
@@ -25,8 +32,9 @@ from cython.parallel cimport prange
 from libc.stdint cimport uint64_t, uint8_t
 
 from nextdigit._u64 cimport (
-    u64, int64_t, mont_ninv, mont_mul, add_mod, sub_mod, select, ctz64, clz64, prefilter_u64,
-    is_prime_u64, selfridge_q, lucas_pprime, lucas_finish,
+    u64, int64_t, mont_ninv, mont_mul, add_mod, sub_mod, ctz64, clz64, prefilter_u64,
+    is_prime_u64, selfridge_q, lucas_pprime, lucas_finish, lucas_swap_bits, lucas_step, cswap,
+    sprp2_step, sprp2_finish, has_factor_below_16, has_factor_16_to_100,
 )
 
 cdef enum:
@@ -42,66 +50,55 @@ cdef inline void _sprp2_lanes(const u64* nn, uint8_t* res) noexcept nogil:
     cdef u64 d[LANES]
     cdef u64 x[LANES]
     cdef int s[LANES]
-    cdef int j, b, t, top = 0
-    cdef u64 y, mone
+    cdef int j, b, top = 0
     for j in range(LANES):
         n[j] = nn[j]
         ninv[j] = mont_ninv(n[j])
         one[j] = (<u64>0 - n[j]) % n[j]
         s[j] = ctz64(n[j] - 1)
         d[j] = (n[j] - 1) >> s[j]
-        t = 63 - clz64(d[j])
-        if t > top:
-            top = t
-        x[j] = one[j]
-    # The lockstep loop, written out lane by lane so that the compiler keeps every lane in
-    # registers; the doubling is a select (bit patterns differ between lanes).
-    cdef u64 x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3]
-    cdef u64 y0, y1, y2, y3
-    for b in range(top, -1, -1):
-        y0 = mont_mul(x0, x0, n[0], ninv[0])
-        y1 = mont_mul(x1, x1, n[1], ninv[1])
-        y2 = mont_mul(x2, x2, n[2], ninv[2])
-        y3 = mont_mul(x3, x3, n[3], ninv[3])
-        x0 = select((d[0] >> b) & 1, add_mod(y0, y0, n[0]), y0)
-        x1 = select((d[1] >> b) & 1, add_mod(y1, y1, n[1]), y1)
-        x2 = select((d[2] >> b) & 1, add_mod(y2, y2, n[2]), y2)
-        x3 = select((d[3] >> b) & 1, add_mod(y3, y3, n[3]), y3)
+        if 63 - clz64(d[j]) > top:
+            top = 63 - clz64(d[j])
+    # Every lane starts from mont(1) and runs top + 1 steps (sprp2_step); a lane whose d is
+    # shorter squares mont(1) = mont(1) until its leading bit comes up.  The exponent bits are
+    # fed from the top of shifted copies of d.  The loop is written out lane by lane so that the
+    # compiler keeps every lane in registers.
+    cdef u64 x0 = one[0], x1 = one[1], x2 = one[2], x3 = one[3]
+    cdef u64 e0 = d[0] << (63 - top), e1 = d[1] << (63 - top)
+    cdef u64 e2 = d[2] << (63 - top), e3 = d[3] << (63 - top)
+    for b in range(top + 1):
+        x0 = sprp2_step(x0, <u64>0 - (e0 >> 63), n[0], ninv[0])
+        x1 = sprp2_step(x1, <u64>0 - (e1 >> 63), n[1], ninv[1])
+        x2 = sprp2_step(x2, <u64>0 - (e2 >> 63), n[2], ninv[2])
+        x3 = sprp2_step(x3, <u64>0 - (e3 >> 63), n[3], ninv[3])
+        e0 <<= 1
+        e1 <<= 1
+        e2 <<= 1
+        e3 <<= 1
     x[0] = x0
     x[1] = x1
     x[2] = x2
     x[3] = x3
     for j in range(LANES):
-        mone = n[j] - one[j]
-        res[j] = 0
-        if x[j] == one[j] or x[j] == mone:
-            res[j] = 1
-            continue
-        y = x[j]
-        for b in range(1, s[j]):
-            y = mont_mul(y, y, n[j], ninv[j])
-            if y == mone:
-                res[j] = 1
-                break
-            if y == one[j]:
-                break
+        res[j] = sprp2_finish(x[j], one[j], s[j], n[j], ninv[j])
 
 
 cdef inline void _lucas_lanes(const u64* nn, uint8_t* res) noexcept nogil:
     """Strong Lucas test (Selfridge) of LANES odd numbers in lockstep; res[j] = 1 if n_j passes.
 
-    Same algorithm as ``lucas_selfridge`` in ``_u64.pxd`` (the W_k = V_2k / Q**k ladder over the
-    bits of m, where n + 1 = (2m + 1) * 2**s); only the parameter search and the final checks are
-    per lane.  A lane found composite during the parameter search runs the ladder on dummy values
-    (m = 0) and reports 0.
+    Same algorithm as ``lucas_selfridge`` in ``_u64.pxd`` (the swapped Montgomery ladder for
+    W_k = V_2k / Q**k over the bits of m, where n + 1 = (2m + 1) * 2**s); only the parameter
+    search and the final checks are per lane.  A lane found composite during the parameter search
+    runs the ladder on dummy values (m = 0) and reports 0.
     """
     cdef u64 n[LANES]
     cdef u64 ninv[LANES]
     cdef u64 two[LANES]
     cdef u64 pp[LANES]
     cdef u64 m[LANES]
-    cdef u64 w0[LANES]
-    cdef u64 w1[LANES]
+    cdef u64 bits[LANES]
+    cdef u64 u[LANES]
+    cdef u64 v[LANES]
     cdef int s[LANES]
     cdef bint ok[LANES]
     cdef int j, b, top = 0
@@ -124,46 +121,35 @@ cdef inline void _lucas_lanes(const u64* nn, uint8_t* res) noexcept nogil:
             m[j] = 0
         if m[j] != 0 and 63 - clz64(m[j]) > top:
             top = 63 - clz64(m[j])
-    # The lockstep ladder (see lucas_selfridge), lane by lane so that gcc keeps it in registers.
-    # Lanes with a shorter m start at (W_0, W_1) = (2, P'), which a 0 bit maps to itself.
-    cdef u64 a0 = two[0], a1 = two[1], a2 = two[2], a3 = two[3]     # W_k
-    cdef u64 c0 = pp[0], c1 = pp[1], c2 = pp[2], c3 = pp[3]         # W_k+1
-    cdef u64 t0, t1, t2, t3, q0, q1, q2, q3, bit0, bit1, bit2, bit3
-    for b in range(top, -1, -1):
-        bit0 = (m[0] >> b) & 1
-        bit1 = (m[1] >> b) & 1
-        bit2 = (m[2] >> b) & 1
-        bit3 = (m[3] >> b) & 1
-        t0 = sub_mod(mont_mul(a0, c0, n[0], ninv[0]), pp[0], n[0])    # W_2k+1
-        t1 = sub_mod(mont_mul(a1, c1, n[1], ninv[1]), pp[1], n[1])
-        t2 = sub_mod(mont_mul(a2, c2, n[2], ninv[2]), pp[2], n[2])
-        t3 = sub_mod(mont_mul(a3, c3, n[3], ninv[3]), pp[3], n[3])
-        q0 = select(bit0, c0, a0)
-        q1 = select(bit1, c1, a1)
-        q2 = select(bit2, c2, a2)
-        q3 = select(bit3, c3, a3)
-        q0 = sub_mod(mont_mul(q0, q0, n[0], ninv[0]), two[0], n[0])   # W_2k or W_2k+2
-        q1 = sub_mod(mont_mul(q1, q1, n[1], ninv[1]), two[1], n[1])
-        q2 = sub_mod(mont_mul(q2, q2, n[2], ninv[2]), two[2], n[2])
-        q3 = sub_mod(mont_mul(q3, q3, n[3], ninv[3]), two[3], n[3])
-        a0 = select(bit0, t0, q0)
-        a1 = select(bit1, t1, q1)
-        a2 = select(bit2, t2, q2)
-        a3 = select(bit3, t3, q3)
-        c0 = select(bit0, q0, t0)
-        c1 = select(bit1, q1, t1)
-        c2 = select(bit2, q2, t2)
-        c3 = select(bit3, q3, t3)
-    w0[0] = a0
-    w0[1] = a1
-    w0[2] = a2
-    w0[3] = a3
-    w1[0] = c0
-    w1[1] = c1
-    w1[2] = c2
-    w1[3] = c3
+    # Lanes with a shorter m start with leading 0 bits, which map (W_0, W_1) = (2, P') to itself.
     for j in range(LANES):
-        res[j] = ok[j] and lucas_finish(w0[j], w1[j], pp[j], two[j], s[j], n[j], ninv[j])
+        bits[j] = lucas_swap_bits(m[j]) << (63 - top)
+        u[j] = two[j]
+        v[j] = pp[j]
+    # The lockstep ladder, lane by lane so that gcc keeps it in registers.
+    cdef u64 u0 = u[0], u1 = u[1], u2 = u[2], u3 = u[3]
+    cdef u64 v0 = v[0], v1 = v[1], v2 = v[2], v3 = v[3]
+    cdef u64 e0 = bits[0], e1 = bits[1], e2 = bits[2], e3 = bits[3]
+    for b in range(top + 1):
+        lucas_step(&u0, &v0, <u64>0 - (e0 >> 63), pp[0], two[0], n[0], ninv[0])
+        lucas_step(&u1, &v1, <u64>0 - (e1 >> 63), pp[1], two[1], n[1], ninv[1])
+        lucas_step(&u2, &v2, <u64>0 - (e2 >> 63), pp[2], two[2], n[2], ninv[2])
+        lucas_step(&u3, &v3, <u64>0 - (e3 >> 63), pp[3], two[3], n[3], ninv[3])
+        e0 <<= 1
+        e1 <<= 1
+        e2 <<= 1
+        e3 <<= 1
+    u[0] = u0
+    u[1] = u1
+    u[2] = u2
+    u[3] = u3
+    v[0] = v0
+    v[1] = v1
+    v[2] = v2
+    v[3] = v3
+    for j in range(LANES):
+        cswap(<u64>0 - (m[j] & 1), &u[j], &v[j])
+        res[j] = ok[j] and lucas_finish(u[j], v[j], pp[j], two[j], s[j], n[j], ninv[j])
 
 
 cdef void _block(const u64* a, uint8_t* out, Py_ssize_t m) noexcept nogil:
@@ -172,13 +158,23 @@ cdef void _block(const u64* a, uint8_t* out, Py_ssize_t m) noexcept nogil:
     cdef u64 lane_n[LANES]
     cdef uint8_t lane_r[LANES]
     cdef Py_ssize_t i, k, nc = 0, nl = 0
-    cdef int r, j
+    cdef int j
+    # pass 1: trial division (the same test as prefilter_u64) in two rounds: the primes below 16
+    # on every number, then those from 17 to 97 on the 38% of odd numbers left.  Survivors are
+    # appended without a branch (the index is always written, the count grows only for a
+    # survivor): whether a random number survives is unpredictable.
     for i in range(m):
-        r = prefilter_u64(a[i])
-        out[i] = <uint8_t>(r == 1)
-        if r == 2:
+        if a[i] < 10201:                # small numbers: trial division decides alone
+            out[i] = <uint8_t>(prefilter_u64(a[i]) == 1)
+        else:
+            out[i] = 0
             cand[nc] = i
-            nc += 1
+            nc += <Py_ssize_t>((a[i] & 1) & (not has_factor_below_16(a[i])))
+    k = 0
+    for i in range(nc):
+        cand[k] = cand[i]               # k <= i: compaction in place is safe
+        k += <Py_ssize_t>(not has_factor_16_to_100(a[cand[i]]))
+    nc = k
     # pass 2: base-2 strong test, LANES at a time (the last group is padded with its first lane)
     k = 0
     while k < nc:

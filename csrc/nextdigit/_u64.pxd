@@ -21,9 +21,27 @@ pseudoprime below 2**64 (118,968,378 numbers, 2009-2013); Gilchrist checked that
 also a strong Lucas-Selfridge pseudoprime.  Every strong base-2 pseudoprime is a Fermat one, so
 no composite n < 2**64 passes both parts: for 64-bit inputs BPSW is a proof, not a heuristic.
 
-The Lucas part uses the V-only ladder: it carries (V_k, V_{k+1}, Q**k) and needs three or four
-Montgomery products per bit of d (where n + 1 = d * 2**s).  U_d is never formed: since
-D*U_k = 2*V_{k+1} - P*V_k and gcd(D, n) = 1, U_d == 0 (mod n) iff 2*V_{d+1} == V_d (P = 1).
+How the Lucas part is computed
+------------------------------
+With n + 1 = d * 2**s (d odd) the strong Lucas conditions are: U_d = 0, or V_{d*2**r} = 0 for
+some 0 <= r < s (mod n).  Instead of the (P, Q) sequences themselves, ``lucas_selfridge`` runs
+the Q = 1 sequence W_k = V_2k(P, Q) / Q**k, which is the Lucas V sequence with parameters
+(P', 1), P' = P**2/Q - 2 (with roots a, b of x**2 - P x + Q, W_k = (a/b)**k + (b/a)**k).
+Q = 1 means no Q**k has to be carried: W_2k = W_k**2 - 2 and W_2k+1 = W_k W_k+1 - P', two
+Montgomery products per exponent bit (the (V_k, V_k+1, Q**k) ladder needs three or four).
+
+Everything translates back exactly, because Q and D are units mod n (gcd(D, n) = 1 from
+Jacobi(D/n) = -1; gcd(Q, n) = 1 as n has no prime factor below 101 and a larger |Q| is
+checked).  Write d = 2m + 1 (P = 1):
+
+* V_d = V_d+1 + Q V_d-1 = Q**(m+1) (W_m+1 + W_m), so V_d = 0  <=>  W_m+1 = -W_m;
+* D U_d = 2 V_d+1 - P V_d = Q**(m+1) (W_m+1 - W_m), so U_d = 0  <=>  W_m+1 = W_m;
+* V_{d*2**r} = Q**(d*2**(r-1)) W_{d*2**(r-1)} for r >= 1, so V_{d*2**r} = 0  <=>  that W = 0,
+  with W_d = W_m W_m+1 - P' and repeated squaring W_2k = W_k**2 - 2.
+
+So the test computed is exactly the strong Lucas-Selfridge test above, not a variant: the
+determinism argument applies unchanged.  P' = 1/Q - 2 needs a division by the small Q mod n
+(``div_small``: halvings for the factors of 2, then one exact division).
 """
 from libc.stdint cimport uint64_t, int64_t
 
@@ -93,6 +111,13 @@ cdef inline u64 select(u64 bit, u64 a, u64 b) noexcept nogil:
     return (a & mask) | (b & ~mask)
 
 
+cdef inline void cswap(u64 mask, u64 *a, u64 *b) noexcept nogil:
+    """Swap *a and *b when mask is all ones, leave them when it is 0 (no branch)."""
+    cdef u64 t = (a[0] ^ b[0]) & mask
+    a[0] ^= t
+    b[0] ^= t
+
+
 cdef inline u64 sub_mod(u64 a, u64 b, u64 n) noexcept nogil:
     """a - b mod n for a, b < n."""
     cdef u64 r = a - b
@@ -138,29 +163,53 @@ cdef inline int jacobi_u64(u64 a, u64 n) noexcept nogil:
 # ---------------------------------------------------------------------------------------------
 # The two halves of BPSW
 # ---------------------------------------------------------------------------------------------
-cdef inline bint sprp2(u64 n) noexcept nogil:
-    """Strong probable-prime test to base 2 for odd n > 2."""
-    cdef u64 ninv = mont_ninv(n)
-    cdef u64 one = (<u64>0 - n) % n
+cdef inline u64 sprp2_step(u64 x, u64 mask, u64 n, u64 ninv) noexcept nogil:
+    """One left-to-right step of 2**d: x**2, doubled when mask is all ones (bit of d is 1).
+    The doubling is a masked add_mod, with no branch: exponent bits are random, so a branch
+    here would be mispredicted half of the time."""
+    cdef u64 y = mont_mul(x, x, n, ninv)
+    return add_mod(y, y & mask, n)
+
+
+cdef inline bint sprp2_finish(u64 x, u64 one, int s, u64 n, u64 ninv) noexcept nogil:
+    """The strong-test conditions from x = 2**d (Montgomery form), n - 1 = d * 2**s:
+    x == 1, or x**(2**r) == -1 for some 0 <= r < s."""
     cdef u64 mone = n - one
-    cdef u64 nm1 = n - 1
-    cdef int s = ctz64(nm1)
-    cdef u64 d = nm1 >> s
-    cdef int top = 63 - clz64(d)
-    cdef int b
-    cdef u64 x = add_mod(one, one, n)      # 2**1 for the top bit of d
-    for b in range(top - 1, -1, -1):
-        x = mont_mul(x, x, n, ninv)
-        x = select((d >> b) & 1, add_mod(x, x, n), x)
+    cdef int r
     if x == one or x == mone:
         return True
-    for b in range(1, s):
+    for r in range(1, s):
         x = mont_mul(x, x, n, ninv)
         if x == mone:
             return True
         if x == one:
             return False
     return False
+
+
+cdef inline bint sprp2(u64 n) noexcept nogil:
+    """Strong probable-prime test to base 2 for odd n > 2.
+
+    Single-number version: here the loop is one chain of dependent products, so it is bound by
+    their latency, and a plain branch on the exponent bit is faster than the masked doubling of
+    sprp2_step (the bit depends only on d, so the branch resolves long before the product it
+    guards and a misprediction mostly overlaps the multiplication latency; measured about 15%
+    faster).  The lockstep lanes of _primality use sprp2_step, where throughput matters.
+    """
+    cdef u64 ninv = mont_ninv(n)
+    cdef u64 one = (<u64>0 - n) % n
+    cdef int s = ctz64(n - 1)
+    cdef u64 d = (n - 1) >> s
+    cdef int top = 63 - clz64(d)
+    cdef u64 bits = d << (63 - top)        # the bits of d below its leading one, fed from the top
+    cdef u64 x = add_mod(one, one, n)      # 2**1 for the leading bit of d
+    cdef int b
+    for b in range(top):
+        bits <<= 1
+        x = mont_mul(x, x, n, ninv)
+        if bits >> 63:
+            x = add_mod(x, x, n)
+    return sprp2_finish(x, one, s, n, ninv)
 
 
 cdef inline u64 half_mod(u64 x, u64 n) noexcept nogil:
@@ -194,20 +243,67 @@ cdef inline u64 div_small(u64 x, int64_t q, u64 n) noexcept nogil:
     return sub_mod(0, x, n) if q < 0 else x
 
 
+cdef inline int jacobi_small(unsigned int a, unsigned int m) noexcept nogil:
+    """Jacobi symbol (a/m) for odd m >= 1 and a < 2**32, in 32-bit arithmetic (cheaper
+    divisions than jacobi_u64)."""
+    cdef int t = 1
+    cdef int z
+    cdef unsigned int tmp
+    a %= m
+    while a != 0:
+        z = ctz64(a)
+        a >>= z
+        if (z & 1) and ((m & 7) == 3 or (m & 7) == 5):
+            t = -t
+        if (a & 3) == 3 and (m & 3) == 3:
+            t = -t
+        tmp = a
+        a = m % a
+        m = tmp
+    return t if m == 1 else 0
+
+
 cdef inline int64_t selfridge_q(u64 n) noexcept nogil:
     """Selfridge's method A for odd n > 10**4 without prime factors below 101: the first D in
     5, -7, 9, -11, ... with Jacobi(D/n) = -1 gives P = 1 and the returned Q = (1 - D)/4.
 
     Returns 0 (never a valid Q) when n is shown composite on the way: a D sharing a factor with
     n, a Q sharing a factor with n, or n a perfect square (no D with Jacobi -1 exists).
+
+    Every D of the sequence is 1 mod 4, so by quadratic reciprocity (with (-1/n) = (-1)**((n-1)/2)
+    for the negative ones) Jacobi(D/n) = Jacobi((n mod |D|)/|D|).  For the first five D, which
+    settle 15 of every 16 n, that is read off n mod p for the primes p = 5, 7, 11, 13 (constant
+    moduli: multiplications, no division): Jacobi(D/n) = -1 iff n mod p is a quadratic
+    non-residue mod p; D = 9 = 3**2 never qualifies (Jacobi(9/n) = 1 when 3 does not divide n).
+    The first qualifying D is picked with branchless selects: which one it is varies randomly
+    from n to n, so branches would be mispredicted.  Beyond D = 13 a loop computes the Jacobi symbols
+    of small numbers.
     """
-    cdef int64_t D = 5
+    cdef u64 r3 = n % 3, r5 = n % 5, r7 = n % 7, r11 = n % 11, r13 = n % 13
+    if (r3 == 0) | (r5 == 0) | (r7 == 0) | (r11 == 0) | (r13 == 0):
+        return 0                        # a factor 3, 5, 7, 11 or 13: composite (n > 13)
+    # Quadratic non-residues: mod 5: 2, 3; mod 7: 3, 5, 6; mod 11: 2, 6, 7, 8, 10;
+    # mod 13: 2, 5, 6, 7, 8, 11.  Bit r of each mask is set iff r is a non-residue.
+    cdef u64 nqr5 = (1 << 2) | (1 << 3)
+    cdef u64 nqr7 = (1 << 3) | (1 << 5) | (1 << 6)
+    cdef u64 nqr11 = (1 << 2) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10)
+    cdef u64 nqr13 = (1 << 2) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 11)
+    # Q for the first qualifying D, or 0 when none of D = 5, -7, 9, -11, 13 qualifies: the
+    # later D are applied first so that earlier ones override them.
+    cdef u64 q = 0
+    q = select((nqr13 >> r13) & 1, <u64>(-3), q)       # D = 13, Q = -3
+    q = select((nqr11 >> r11) & 1, 3, q)               # D = -11, Q = 3
+    q = select((nqr7 >> r7) & 1, 2, q)                 # D = -7, Q = 2
+    q = select((nqr5 >> r5) & 1, <u64>(-1), q)         # D = 5, Q = -1
+    cdef int64_t Q = <int64_t>q
+    if Q != 0:
+        return Q
+    cdef int64_t D = -15
     cdef int j
     cdef u64 absd, absq
-    cdef int64_t Q
     while True:
         absd = <u64>(D if D > 0 else -D)
-        j = jacobi_u64(n - absd if D < 0 else absd, n)
+        j = jacobi_small(<unsigned int>(n % absd), <unsigned int>absd)
         if j == -1:
             break
         if j == 0 and absd != n:
@@ -264,21 +360,46 @@ cdef inline bint lucas_selfridge(u64 n) noexcept nogil:
     cdef u64 pp = lucas_pprime(Q, one, n)
     cdef int s = ctz64(n + 1)
     cdef u64 m = ((n + 1) >> s) >> 1             # d = 2m + 1
-    cdef u64 w0 = two                            # (W_k, W_{k+1}) = (W_0, W_1) = (2, P')
-    cdef u64 w1 = pp
-    cdef u64 bit, t, sq
+    # Left-to-right Montgomery ladder over the bits of m on (u, v) = (W_k, W_k+1), starting at
+    # k = 0 with (2, P'):  a 0 bit gives (W_2k, W_2k+1) = (u**2 - 2, u*v - P'),
+    #                      a 1 bit gives (W_2k+1, W_2k+2) = (u*v - P', v**2 - 2).
+    # As in sprp2, a plain branch on the bit beats a branchless select in this single
+    # latency-bound chain (measured about 10%); the lockstep lanes use lucas_step instead.
+    cdef u64 u = two, v = pp, t
+    cdef int top = 63 - clz64(m | 1)             # m = 0 only for n = 2**k - 1: one no-op step
+    cdef u64 bits = m << (63 - top)              # the bits of m, fed from the top
     cdef int b
-    # Left-to-right ladder over the bits of m: (W_k, W_{k+1}) -> (W_2k, W_2k+1) for a 0 bit,
-    # (W_2k+1, W_2k+2) for a 1 bit, with W_2k = W_k**2 - 2 and W_2k+1 = W_k W_k+1 - P'.
-    # (m = 0 only for n = 2**k - 1: the loop is then skipped.)
-    for b in range(63 - clz64(m | 1), -1, -1):
-        bit = (m >> b) & 1
-        t = sub_mod(mont_mul(w0, w1, n, ninv), pp, n)
-        sq = select(bit, w1, w0)
-        sq = sub_mod(mont_mul(sq, sq, n, ninv), two, n)
-        w0 = select(bit, t, sq)
-        w1 = select(bit, sq, t)
-    return lucas_finish(w0, w1, pp, two, s, n, ninv)
+    for b in range(top + 1):
+        t = sub_mod(mont_mul(u, v, n, ninv), pp, n)
+        if bits >> 63:
+            u = t
+            v = sub_mod(mont_mul(v, v, n, ninv), two, n)
+        else:
+            u = sub_mod(mont_mul(u, u, n, ninv), two, n)
+            v = t
+        bits <<= 1
+    return lucas_finish(u, v, pp, two, s, n, ninv)
+
+
+cdef inline u64 lucas_swap_bits(u64 m) noexcept nogil:
+    """The swap pattern of lucas_step over the bits of m: bit b is bit b XOR bit b+1 of m."""
+    return m ^ (m >> 1)
+
+
+cdef inline void lucas_step(u64 *u, u64 *v, u64 mask, u64 pp, u64 two, u64 n,
+                            u64 ninv) noexcept nogil:
+    """One branchless step of the ladder of lucas_selfridge, for the lockstep lanes.
+
+    Both cases of a ladder step are "(u, v) <- (u**2 - 2, u*v - P')" applied to the pair
+    swapped when the bit is 1 (the result then comes out swapped too).  So the pair is kept
+    swapped after every 1 bit: a step first swaps when its bit differs from the previous one
+    (mask from bit b of lucas_swap_bits(m), all ones or 0), and after the last step a swap by
+    the lowest bit of m restores (W_m, W_m+1).
+    """
+    cswap(mask, u, v)
+    cdef u64 t = sub_mod(mont_mul(u[0], v[0], n, ninv), pp, n)
+    u[0] = sub_mod(mont_mul(u[0], u[0], n, ninv), two, n)
+    v[0] = t
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,14 +414,24 @@ cdef extern from *:
     u64 SMALL_PRIME_MASK_LO "ND_PRIMES_LT64"
     u64 SMALL_PRIME_MASK_HI "ND_PRIMES_64_128"
 
-cdef inline bint has_small_factor(u64 n) noexcept nogil:
-    """True when an odd prime below 101 divides n.  The constant divisors let the compiler
-    replace each ``%`` by a multiply-and-compare divisibility test (no division)."""
-    return ((n % 3 == 0) | (n % 5 == 0) | (n % 7 == 0) | (n % 11 == 0) | (n % 13 == 0)
-            | (n % 17 == 0) | (n % 19 == 0) | (n % 23 == 0) | (n % 29 == 0) | (n % 31 == 0)
+# The constant divisors below let the compiler replace each ``%`` by a multiply-and-compare
+# divisibility test (no division): one multiplication per prime.
+cdef inline bint has_factor_below_16(u64 n) noexcept nogil:
+    """True when 3, 5, 7, 11 or 13 divides n (together they remove 62% of the odd numbers)."""
+    return (n % 3 == 0) | (n % 5 == 0) | (n % 7 == 0) | (n % 11 == 0) | (n % 13 == 0)
+
+
+cdef inline bint has_factor_16_to_100(u64 n) noexcept nogil:
+    """True when a prime between 17 and 97 divides n."""
+    return ((n % 17 == 0) | (n % 19 == 0) | (n % 23 == 0) | (n % 29 == 0) | (n % 31 == 0)
             | (n % 37 == 0) | (n % 41 == 0) | (n % 43 == 0) | (n % 47 == 0) | (n % 53 == 0)
             | (n % 59 == 0) | (n % 61 == 0) | (n % 67 == 0) | (n % 71 == 0) | (n % 73 == 0)
             | (n % 79 == 0) | (n % 83 == 0) | (n % 89 == 0) | (n % 97 == 0))
+
+
+cdef inline bint has_small_factor(u64 n) noexcept nogil:
+    """True when an odd prime below 101 divides n."""
+    return has_factor_below_16(n) | has_factor_16_to_100(n)
 
 
 cdef inline int prefilter_u64(u64 n) noexcept nogil:

@@ -26,6 +26,10 @@ __all__ = [
     "exact_distribution_hidden_stream",
     "tvd",
     "kl",
+    "block_tvd",
+    "monte_carlo_tvd",
+    "sympy_randprime_tvd",
+    "next_prime_after_random_tvd",
 ]
 
 
@@ -122,3 +126,126 @@ def kl(p: dict, q: dict) -> float:
             return math.inf
         total += float(pk) * math.log(float(pk) / float(qk))
     return total
+
+
+# ---------------------------------------------------------------------------------------------
+# density-plus-exact-tail models: the block formula, and Monte-Carlo TVD for any model
+# ---------------------------------------------------------------------------------------------
+def _block_density(lo: np.ndarray, w: float) -> np.ndarray:
+    """integral_{lo}^{lo+w} dt/ln t for float block starts ``lo`` (Simpson; relative error
+    ~ (w/lo)**4 / ln lo, far below float rounding for the blocks used here)."""
+    a = lo
+    b = lo + w
+    m = lo + 0.5 * w
+    return w / 6.0 * (1.0 / np.log(a) + 4.0 / np.log(m) + 1.0 / np.log(b))
+
+
+def block_tvd(digits, tail, base=10, *, chunk_blocks: int = 1 << 22, threads=None) -> float:
+    """Exact TVD from uniform of ``DensityPrimeModel(digits, tail)`` (density 'li'), by the
+    block formula TVD = 1/2 sum_B |D(B)/D_tot - C(B)/C_tot| over the blocks B of base**tail
+    numbers: the model lands in B with probability D(B)/D_tot (density masses telescope down
+    the digit tree) and is uniform on B's C(B) primes; blocks without primes are the dead-end
+    mass. C(B) comes from one histogram pass of the counting engine, D(B) from a Simpson rule
+    on each block (D_tot is the sum, so rounding cancels)."""
+    from ._validate import as_int
+    from .counting import prime_histogram
+
+    n = as_int(digits, "digits")
+    k = as_int(tail, "tail")
+    b = as_int(base, "base")
+    if n < 2 or not 0 <= k < n:
+        raise ValueError(f"need digits >= 2 and 0 <= tail < digits, got digits={n}, tail={k}")
+    lo, hi = b ** (n - 1), b**n
+    w = b**k
+    nblocks = (hi - lo) // w
+    # pass 1: totals
+    c_tot = 0
+    d_tot = 0.0
+    for start in range(0, nblocks, chunk_blocks):
+        m = min(chunk_blocks, nblocks - start)
+        a = lo + start * w
+        c_tot += int(prime_histogram(a, w, m, threads=threads).sum(dtype=np.uint64))
+        d_tot += float(_block_density(a + w * np.arange(m, dtype=np.float64), float(w)).sum())
+    # pass 2: the sum of |differences| (the histogram is recomputed rather than stored)
+    acc = 0.0
+    for start in range(0, nblocks, chunk_blocks):
+        m = min(chunk_blocks, nblocks - start)
+        a = lo + start * w
+        c = prime_histogram(a, w, m, threads=threads).astype(np.float64)
+        d = _block_density(a + w * np.arange(m, dtype=np.float64), float(w))
+        acc += float(np.abs(d / d_tot - c / c_tot).sum())
+    return 0.5 * acc
+
+
+def monte_carlo_tvd(model, support_size: int, samples: int = 1000, rng=None, *, in_support=None, z: float = 2.576):
+    """Monte-Carlo TVD of a deterministic model from the uniform law on a support of
+    ``support_size`` outcomes: TVD = E_{x~model}[(1 - u(x)/p(x))_+] with u = 1/support_size on
+    the support (``in_support(x)``, default: x is an n-digit prime of the model) and 0 off it.
+
+    Each sample is generated token by token while p(x) is accumulated from the same
+    distributions. Returns ``(estimate, (low, high))``, a normal interval at ``z`` (99% default).
+    """
+    from ._rng import as_generator
+    from .models import _sample_index
+    from .primality import is_prime
+
+    gen = as_generator(rng)
+    if in_support is None:
+        digits = getattr(model, "digits")
+
+        def in_support(x):
+            return len(x) == digits and is_prime(int(x, model.vocab.base))
+
+    log_u = -math.log(support_size)
+    terms = np.empty(samples)
+    for i in range(samples):
+        text, logp = "", 0.0
+        while True:
+            p = validate_distribution(model, "", text, model.next_token_distribution("", text, gen))
+            j = _sample_index(p, gen)
+            logp += math.log(p[j])
+            tok = model.vocab.tokens[j]
+            if tok == END:
+                break
+            text += tok
+        terms[i] = max(0.0, 1.0 - math.exp(log_u - logp)) if in_support(text) else 1.0
+    est = float(terms.mean())
+    half = z * float(terms.std(ddof=1)) / math.sqrt(samples) if samples > 1 else math.inf
+    return est, (max(0.0, est - half), min(1.0, est + half))
+
+
+# ---------------------------------------------------------------------------------------------
+# library samplers with known laws
+# ---------------------------------------------------------------------------------------------
+def sympy_randprime_tvd(a: int, b: int) -> float:
+    """Exact TVD from uniform (on the primes of [a, b)) of ``sympy.randprime(a, b)``, which
+    draws n uniform in [a-1, b] and returns nextprime(n), or prevprime(b) past the last prime:
+    prime p_i gets weight p_i - p_{i-1} (the first p_1 - (a-1), the last b + 1 - p_{m-1})."""
+    from .counting import primes_between
+
+    ps = primes_between(a, b).astype(np.int64)
+    m = len(ps)
+    if m < 2:
+        raise ValueError("need at least two primes in [a, b)")
+    w = np.empty(m, dtype=np.int64)
+    w[0] = ps[0] - (a - 1)
+    w[1:] = np.diff(ps)
+    w[-1] = b + 1 - ps[-2]
+    total = b - a + 2
+    return 0.5 * float(np.abs(w / total - 1.0 / m).sum())
+
+
+def next_prime_after_random_tvd(a: int, b: int) -> float:
+    """Exact TVD from uniform on the primes of [a, b) of ``next_prime(U)`` with U uniform in
+    [a, b) (next_prime(n) = the smallest prime > n): prime p_i gets weight p_i - p_{i-1}
+    (p_1 - a for the first), and U at or past the last prime lands outside the support."""
+    from .counting import primes_between
+
+    ps = primes_between(a, b).astype(np.int64)
+    m = len(ps)
+    w = np.empty(m, dtype=np.int64)
+    w[0] = ps[0] - a                       # U in [a, p_1)
+    w[1:] = np.diff(ps)                    # U in [p_{i-1}, p_i)
+    total = b - a
+    outside = (b - ps[-1]) / total         # U in [p_m, b): next_prime(U) >= b
+    return 0.5 * (float(np.abs(w / total - 1.0 / m).sum()) + outside)
