@@ -34,53 +34,12 @@ from libc.stdint cimport uint64_t, uint8_t
 from nextdigit._u64 cimport (
     u64, int64_t, mont_ninv, mont_mul, add_mod, sub_mod, ctz64, clz64, prefilter_u64,
     is_prime_u64, selfridge_q, lucas_pprime, lucas_finish, lucas_swap_bits, lucas_step, cswap,
-    sprp2_step, sprp2_finish, has_factor_below_16, has_factor_16_to_100,
+    sprp2_x4, has_factor_below_16, has_factor_16_to_100,
 )
 
 cdef enum:
     BLOCK = 512
     LANES = 4
-
-
-cdef inline void _sprp2_lanes(const u64* nn, uint8_t* res) noexcept nogil:
-    """Strong base-2 test of LANES odd numbers (> 2) in lockstep; res[j] = 1 if n_j passes."""
-    cdef u64 n[LANES]
-    cdef u64 ninv[LANES]
-    cdef u64 one[LANES]
-    cdef u64 d[LANES]
-    cdef u64 x[LANES]
-    cdef int s[LANES]
-    cdef int j, b, top = 0
-    for j in range(LANES):
-        n[j] = nn[j]
-        ninv[j] = mont_ninv(n[j])
-        one[j] = (<u64>0 - n[j]) % n[j]
-        s[j] = ctz64(n[j] - 1)
-        d[j] = (n[j] - 1) >> s[j]
-        if 63 - clz64(d[j]) > top:
-            top = 63 - clz64(d[j])
-    # Every lane starts from mont(1) and runs top + 1 steps (sprp2_step); a lane whose d is
-    # shorter squares mont(1) = mont(1) until its leading bit comes up.  The exponent bits are
-    # fed from the top of shifted copies of d.  The loop is written out lane by lane so that the
-    # compiler keeps every lane in registers.
-    cdef u64 x0 = one[0], x1 = one[1], x2 = one[2], x3 = one[3]
-    cdef u64 e0 = d[0] << (63 - top), e1 = d[1] << (63 - top)
-    cdef u64 e2 = d[2] << (63 - top), e3 = d[3] << (63 - top)
-    for b in range(top + 1):
-        x0 = sprp2_step(x0, <u64>0 - (e0 >> 63), n[0], ninv[0])
-        x1 = sprp2_step(x1, <u64>0 - (e1 >> 63), n[1], ninv[1])
-        x2 = sprp2_step(x2, <u64>0 - (e2 >> 63), n[2], ninv[2])
-        x3 = sprp2_step(x3, <u64>0 - (e3 >> 63), n[3], ninv[3])
-        e0 <<= 1
-        e1 <<= 1
-        e2 <<= 1
-        e3 <<= 1
-    x[0] = x0
-    x[1] = x1
-    x[2] = x2
-    x[3] = x3
-    for j in range(LANES):
-        res[j] = sprp2_finish(x[j], one[j], s[j], n[j], ninv[j])
 
 
 cdef inline void _lucas_lanes(const u64* nn, uint8_t* res) noexcept nogil:
@@ -180,7 +139,7 @@ cdef void _block(const u64* a, uint8_t* out, Py_ssize_t m) noexcept nogil:
     while k < nc:
         for j in range(LANES):
             lane_n[j] = a[cand[k + j]] if k + j < nc else a[cand[k]]
-        _sprp2_lanes(lane_n, lane_r)
+        sprp2_x4(lane_n, lane_r)
         for j in range(LANES):
             if k + j < nc and lane_r[j]:
                 cand[nl] = cand[k + j]      # nl <= k + j: compaction in place is safe

@@ -43,7 +43,7 @@ So the test computed is exactly the strong Lucas-Selfridge test above, not a var
 determinism argument applies unchanged.  P' = 1/Q - 2 needs a division by the small Q mod n
 (``div_small``: halvings for the factors of 2, then one exact division).
 """
-from libc.stdint cimport uint64_t, int64_t
+from libc.stdint cimport uint64_t, int64_t, uint8_t
 
 ctypedef uint64_t u64
 
@@ -210,6 +210,50 @@ cdef inline bint sprp2(u64 n) noexcept nogil:
         if bits >> 63:
             x = add_mod(x, x, n)
     return sprp2_finish(x, one, s, n, ninv)
+
+
+cdef inline void sprp2_x4(const u64* nn, uint8_t* res) noexcept nogil:
+    """Strong base-2 test of 4 odd numbers (> 2) in lockstep; res[j] = 1 if n_j passes.
+
+    The four Montgomery squarings of a step are independent, so they overlap in the multiplier
+    pipeline instead of waiting on each other's latency."""
+    cdef u64 n[4]
+    cdef u64 ninv[4]
+    cdef u64 one[4]
+    cdef u64 d[4]
+    cdef u64 x[4]
+    cdef int s[4]
+    cdef int j, b, top = 0
+    for j in range(4):
+        n[j] = nn[j]
+        ninv[j] = mont_ninv(n[j])
+        one[j] = (<u64>0 - n[j]) % n[j]
+        s[j] = ctz64(n[j] - 1)
+        d[j] = (n[j] - 1) >> s[j]
+        if 63 - clz64(d[j]) > top:
+            top = 63 - clz64(d[j])
+    # Every lane starts from mont(1) and runs top + 1 steps (sprp2_step); a lane whose d is
+    # shorter squares mont(1) = mont(1) until its leading bit comes up.  The exponent bits are
+    # fed from the top of shifted copies of d.  The loop is written out lane by lane so that the
+    # compiler keeps every lane in registers.
+    cdef u64 x0 = one[0], x1 = one[1], x2 = one[2], x3 = one[3]
+    cdef u64 e0 = d[0] << (63 - top), e1 = d[1] << (63 - top)
+    cdef u64 e2 = d[2] << (63 - top), e3 = d[3] << (63 - top)
+    for b in range(top + 1):
+        x0 = sprp2_step(x0, <u64>0 - (e0 >> 63), n[0], ninv[0])
+        x1 = sprp2_step(x1, <u64>0 - (e1 >> 63), n[1], ninv[1])
+        x2 = sprp2_step(x2, <u64>0 - (e2 >> 63), n[2], ninv[2])
+        x3 = sprp2_step(x3, <u64>0 - (e3 >> 63), n[3], ninv[3])
+        e0 <<= 1
+        e1 <<= 1
+        e2 <<= 1
+        e3 <<= 1
+    x[0] = x0
+    x[1] = x1
+    x[2] = x2
+    x[3] = x3
+    for j in range(4):
+        res[j] = sprp2_finish(x[j], one[j], s[j], n[j], ninv[j])
 
 
 cdef inline u64 half_mod(u64 x, u64 n) noexcept nogil:
