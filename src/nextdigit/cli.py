@@ -10,6 +10,7 @@ import argparse
 import ast
 import json
 import sys
+import time
 
 MAX_EXPONENT_BITS = 1 << 20  # refuse 2**(10**9): a CLI argument should not hang the parser
 
@@ -96,6 +97,8 @@ def cmd_digits(args):
         [f"prefix {args.prefix!r}, {args.digits}-digit primes: {total}"]
         + [f"  next digit {d}: {c:>12}  p = {p:.6f}" for d, c, p in rows],
     )
+    _maybe_plot(args, {"name": "digits", "rows": [], "prefix": args.prefix, "digits": args.digits,
+                       "probabilities": [r[2] for r in rows]})
     return 0
 
 
@@ -123,6 +126,94 @@ def cmd_sample(args):
     return 0
 
 
+def _want_progress(args) -> bool:
+    return not getattr(args, "quiet", False) and not args.json and sys.stderr.isatty()
+
+
+def _maybe_plot(args, result):
+    if getattr(args, "plot", None):
+        from .experiments import plot_experiment
+
+        plot_experiment(result, args.plot)
+        print(f"wrote {args.plot}", file=sys.stderr)
+
+
+def cmd_pi(args):
+    from .pi import prime_pi
+
+    v = prime_pi(args.x)
+    _emit(args, {"x": str(args.x), "pi": str(v)}, [str(v)])
+    return 0
+
+
+def cmd_factor_attack(args):
+    from .semiprimes import BudgetedReversedModel, HONEST_MAX_DIGITS, HonestReversedModel, factor_with_model
+
+    N = args.N
+    n = args.digits or (len(str(N)) + 1) // 2
+    if args.model == "honest" or (args.model == "auto" and n <= HONEST_MAX_DIGITS):
+        model = HonestReversedModel(n)
+    else:
+        model = BudgetedReversedModel(n, budget=args.budget)
+    t0 = time.perf_counter()
+    res = factor_with_model(N, model, rng=args.seed)
+    dt = time.perf_counter() - t0
+    lines = [f"{model.name} prompted with '({N},': " + (f"{res[0]} * {res[1]}" if res else "no factorization")]
+    _emit(args, {"N": str(N), "model": model.name, "factors": [str(x) for x in res] if res else None,
+                 "seconds": dt}, lines)
+    return 0 if res else 1
+
+
+def cmd_tvd(args):
+    from .analysis import block_tvd, monte_carlo_tvd
+    from .experiments import _ndigit_prime_count
+    from .samplers import DensityPrimeModel
+
+    model = DensityPrimeModel(args.digits, tail=args.tail)
+    if args.samples is None and args.digits <= 11:
+        value, ci, method = block_tvd(args.digits, args.tail), None, "exact (block formula)"
+    else:
+        value, ci = monte_carlo_tvd(model, _ndigit_prime_count(args.digits), args.samples or 300, args.seed)
+        method = "Monte-Carlo (99% interval)"
+    lines = [f"{model.name}: TVD from uniform = {value:.6g} [{method}]"
+             + (f", interval [{ci[0]:.4g}, {ci[1]:.4g}]" if ci else ""),
+             f"heuristic sqrt((ln(x/h) - 1.415)/(2 pi h)) = {model.estimated_tvd():.6g}"]
+    _emit(args, {"model": model.name, "tvd": value, "interval": ci, "method": method,
+                 "heuristic": model.estimated_tvd()}, lines)
+    return 0
+
+
+def cmd_experiment(args):
+    from .experiments import EXPERIMENTS, format_table
+
+    func = EXPERIMENTS[args.name]
+    kwargs = {}
+    if args.name != "gpt4-footnote":
+        kwargs["progress"] = _want_progress(args)
+    if args.digits:
+        key = {"li-tvd": "n_values", "first-digit": "n_values", "library-bias": "digit_values",
+               "attack": "n_values"}.get(args.name)
+        if key:
+            kwargs[key] = tuple(args.digits)
+    result = func(**kwargs)
+    _emit(args, result, [format_table(result)])
+    _maybe_plot(args, result)
+    return 0
+
+
+def cmd_bench(args):
+    import subprocess
+    from pathlib import Path
+
+    bench = Path(args.path) if args.path else Path.cwd() / "benchmarks"
+    if not bench.is_dir():
+        raise ValueError(f"no benchmarks directory at {bench} (run from the source checkout or pass --path)")
+    cmd = [sys.executable, "-m", "pytest", str(bench), "--benchmark-only", "-o", "addopts=", "-q"]
+    if args.json:
+        cmd.append(f"--benchmark-json={args.json_file}")
+    return subprocess.call(cmd + (["-k", args.k] if args.k else []))
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nextdigit", description="Fast, exact number theory for autoregressive sampling.")
     p.add_argument("--version", action="store_true", help="print the version and exit")
@@ -144,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("prefix", help="digits already written ('' for the first digit)")
     sp.add_argument("--digits", type=int, required=True, help="length n of the primes")
     sp.add_argument("--base", type=int, default=10)
+    sp.add_argument("--plot", metavar="FILE.png", help="also save a bar chart (needs matplotlib)")
     sp = add("sample", cmd_sample, "sample uniform n-digit primes digit by digit")
     sp.add_argument("--model", choices=["randomized", "exact", "approx"], default="randomized")
     sp.add_argument("--digits", type=int, required=True)
@@ -152,6 +244,28 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--base", type=int, default=10)
     sp.add_argument("--tail", type=int, default=4, help="exact digits at the end (approx model)")
     sp.add_argument("--hidden", action="store_true", help="use the hidden-state sampler random_prime")
+    sp = add("pi", cmd_pi, "the prime-counting function pi(x), exact for x < 2**64")
+    sp.add_argument("x", type=parse_int)
+    sp = add("factor-attack", cmd_factor_attack, "the reduction: prompt a reversed (N,p,q) model with '(N,'")
+    sp.add_argument("N", type=parse_int)
+    sp.add_argument("--digits", type=int, default=None, help="digits of p and q (default: from N)")
+    sp.add_argument("--model", choices=["auto", "honest", "budgeted"], default="auto")
+    sp.add_argument("--budget", type=int, default=2000, help="rho iterations for the budgeted model")
+    sp.add_argument("--seed", type=int, default=0)
+    sp = add("tvd", cmd_tvd, "TVD from uniform of the density model (li + exact last TAIL digits)")
+    sp.add_argument("--digits", type=int, required=True)
+    sp.add_argument("--tail", type=int, default=3)
+    sp.add_argument("--samples", type=int, default=None, help="Monte-Carlo samples (default: exact when digits <= 11)")
+    sp.add_argument("--seed", type=int, default=0)
+    sp = add("experiment", cmd_experiment, "run one of the essay's experiments")
+    sp.add_argument("name", choices=["li-tvd", "first-digit", "library-bias", "gpt4-footnote", "attack"])
+    sp.add_argument("--digits", type=int, nargs="*", help="the n values to run")
+    sp.add_argument("--plot", metavar="FILE.png", help="also save a plot (needs matplotlib)")
+    sp.add_argument("--quiet", action="store_true", help="no progress bar")
+    sp = add("bench", cmd_bench, "run the benchmark suite (pytest-benchmark)")
+    sp.add_argument("--path", help="the benchmarks directory (default ./benchmarks)")
+    sp.add_argument("-k", help="pytest -k expression to select benchmarks")
+    sp.add_argument("--json-file", default="bench.json", help="with --json: where pytest-benchmark writes")
     return p
 
 
@@ -168,7 +282,7 @@ def main(argv=None) -> int:
         return 2
     try:
         return args.func(args)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RuntimeError) as exc:
         print(f"nextdigit {args.command}: error: {exc}", file=sys.stderr)
         return 2
 
