@@ -41,13 +41,12 @@ from concurrent.futures import Executor
 import gmpy2
 import numpy as np
 
-from . import _randprime, counting
+from . import _primality, _randprime, counting
 from ._rng import as_generator, uniform_below
 from ._validate import U64_MAX, as_int
 from .density import density_masses
 from .models import END, Vocabulary, sample_deterministic_batch
 from .prefix import digit_counts
-from .primality import _is_prime_big
 
 __all__ = [
     "RandomizedPrimeModel",
@@ -58,6 +57,8 @@ __all__ = [
 ]
 
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+_WHEEL30 = (1, 7, 11, 13, 17, 19, 23, 29)
+_P7_29 = 7 * 11 * 13 * 17 * 19 * 23 * 29      # < 2**30: a one-digit CPython division
 
 
 def _check_digits_base(digits, base) -> tuple[int, int]:
@@ -168,12 +169,21 @@ class RandomizedPrimeModel(_PrimeModelBase):
 
     @staticmethod
     def _big_random_prime(lo: int, hi: int, gen) -> int:
-        """Uniform prime in [lo, hi) for lo > 2**64 > 2: uniform odd candidates, BPSW."""
-        first = lo | 1
-        count = (hi - first + 1) // 2
+        """Uniform prime in [lo, hi) for lo > 30: exactly uniform candidates on the numbers
+        coprime to 30 (an index into the mod-30 wheel from the aligned block below lo, rejected
+        outside [lo, hi)), a residue prefilter (7..29), then BPSW.  Every prime of the interval
+        is a candidate, so the first prime drawn is uniform."""
+        base = lo - lo % 30
+        slots = ((hi - 1 - base) // 30 + 1) * 8
         while True:
-            c = first + 2 * uniform_below(gen, count)
-            if _is_prime_big(c):
+            idx = uniform_below(gen, slots)
+            c = base + 30 * (idx >> 3) + _WHEEL30[idx & 7]
+            if c < lo or c >= hi or math.gcd(c % _P7_29, _P7_29) != 1:
+                continue
+            if c.bit_length() <= 64:
+                if _primality.is_prime_u64_scalar(c):
+                    return c
+            elif gmpy2.is_prime(c, 1):
                 return c
 
     def sample_many(self, size: int, rng=None) -> list[str]:
