@@ -36,3 +36,22 @@ def as_int_in(value, name: str, lo: int | None = None, hi: int | None = None) ->
         hi_s = "inf" if hi is None else str(hi)
         raise ValueError(f"{name} must be in [{lo_s}, {hi_s}], got {v}")
     return v
+
+
+MAX_DIGITS = 100_000  # numbers of up to 10**5 digits: far beyond any exact route, still tractable
+
+
+def check_digits(digits, name: str = "digits") -> int:
+    """A number length n with 1 <= n <= MAX_DIGITS (larger n would build astronomic integers)."""
+    n = as_int(digits, name)
+    if not 1 <= n <= MAX_DIGITS:
+        raise ValueError(f"{name} must be in [1, {MAX_DIGITS}], got {n}")
+    return n
+
+
+def check_base(base, name: str = "base") -> int:
+    """A radix in 2..36 (digits 0-9 then a-z)."""
+    b = as_int(base, name)
+    if not 2 <= b <= 36:
+        raise ValueError(f"{name} must be in [2, 36], got {b}")
+    return b

@@ -147,12 +147,12 @@ def block_tvd(digits, tail, base=10, *, chunk_blocks: int = 1 << 22, threads=Non
     the digit tree) and is uniform on B's C(B) primes; blocks without primes are the dead-end
     mass. C(B) comes from one histogram pass of the counting engine, D(B) from a Simpson rule
     on each block (D_tot is the sum, so rounding cancels)."""
-    from ._validate import as_int
+    from ._validate import as_int, check_base, check_digits
     from .counting import prime_histogram
 
-    n = as_int(digits, "digits")
+    n = check_digits(digits)
     k = as_int(tail, "tail")
-    b = as_int(base, "base")
+    b = check_base(base)
     if n < 2 or not 0 <= k < n:
         raise ValueError(f"need digits >= 2 and 0 <= tail < digits, got digits={n}, tail={k}")
     lo, hi = b ** (n - 1), b**n

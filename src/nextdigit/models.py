@@ -32,7 +32,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from ._rng import as_generator, uniform_below
-from ._validate import as_int
+from ._validate import as_int, check_base
 
 __all__ = [
     "END",
@@ -62,10 +62,7 @@ class Vocabulary:
     """
 
     def __init__(self, base: int = 10):
-        b = as_int(base, "base")
-        if not 2 <= b <= 36:
-            raise ValueError(f"base must be in [2, 36], got {b}")
-        self.base = b
+        self.base = b = check_base(base)
         self.digits = tuple(_DIGIT_CHARS[:b])
         self.tokens = self.digits + ("(", ",", ")", END)
         self._index = {t: i for i, t in enumerate(self.tokens)}

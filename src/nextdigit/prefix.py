@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_int
+from ._validate import as_int, check_base, check_digits
 from .counting import count_primes, prime_histogram
 
 __all__ = ["prefix_count", "digit_counts", "digit_counts_batch", "prefix_table", "prefix_interval"]
@@ -34,18 +34,8 @@ __all__ = ["prefix_count", "digit_counts", "digit_counts_batch", "prefix_table",
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
-def _check_base(base) -> int:
-    b = as_int(base, "base")
-    if not 2 <= b <= 36:
-        raise ValueError(f"base must be in [2, 36], got {b}")
-    return b
-
-
-def _check_digits(digits) -> int:
-    n = as_int(digits, "digits")
-    if n < 1:
-        raise ValueError(f"digits must be >= 1, got {n}")
-    return n
+_check_base = check_base
+_check_digits = check_digits
 
 
 def _parse_prefix(prefix, base: int, name: str = "prefix") -> tuple[int, int]:

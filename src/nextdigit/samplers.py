@@ -43,7 +43,7 @@ import numpy as np
 
 from . import _primality, _randprime, counting
 from ._rng import as_generator, uniform_below
-from ._validate import U64_MAX, as_int
+from ._validate import U64_MAX, as_int, check_base, check_digits
 from .density import density_masses
 from .models import END, Vocabulary, sample_deterministic_batch
 from .prefix import digit_counts
@@ -62,13 +62,7 @@ _P7_29 = 7 * 11 * 13 * 17 * 19 * 23 * 29      # < 2**30: a one-digit CPython div
 
 
 def _check_digits_base(digits, base) -> tuple[int, int]:
-    n = as_int(digits, "digits")
-    if n < 1:
-        raise ValueError(f"digits must be >= 1, got {n}")
-    b = as_int(base, "base")
-    if not 2 <= b <= 36:
-        raise ValueError(f"base must be in [2, 36], got {b}")
-    return n, b
+    return check_digits(digits), check_base(base)
 
 
 def _to_str(v: int, base: int) -> str:

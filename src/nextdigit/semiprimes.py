@@ -57,7 +57,7 @@ from fractions import Fraction
 import numpy as np
 
 from ._rng import as_generator, uniform_below
-from ._validate import as_int
+from ._validate import as_int, check_digits
 from .counting import primes_between
 from .factoring import factor, rho_factor
 from .models import END, Vocabulary, generate
@@ -81,10 +81,7 @@ HONEST_MAX_DIGITS = 7
 
 
 def _check_n(digits) -> int:
-    n = as_int(digits, "digits")
-    if n < 1:
-        raise ValueError(f"digits must be >= 1, got {n}")
-    return n
+    return check_digits(digits)
 
 
 def parse_triple(text: str):

@@ -1,0 +1,116 @@
+"""Hypothesis fuzzing of the public API: any value of any type either works or raises the
+documented TypeError / ValueError -- never another exception, a crash or a hang."""
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import nextdigit as nd
+from nextdigit.cli import build_parser, parse_int
+from nextdigit.samplers import DensityPrimeModel, ExactPrimeModel, RandomizedPrimeModel, random_prime
+
+SETTINGS = settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+
+ints = st.one_of(
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.integers(min_value=2**64 - 100, max_value=2**64 + 100),
+    st.sampled_from([0, 1, 2, 3, 2**63, 2**64 - 1, 2**64, -1]),
+)
+anything = st.one_of(
+    ints,
+    st.booleans(),
+    st.floats(allow_nan=True),
+    st.text(max_size=5),
+    st.none(),
+    st.binary(max_size=4),
+    st.lists(st.integers(min_value=-5, max_value=10**6), max_size=5),
+    st.sampled_from([np.int8(5), np.uint64(7), np.float32(2.0), np.bool_(True), np.array([]), np.array([1.5]),
+                     np.array([3, 5], dtype=np.int16), np.array(["a"]), 1 + 2j]),
+)
+
+
+def call(f, *args, **kw):
+    try:
+        return f(*args, **kw)
+    except (TypeError, ValueError):
+        return None
+
+
+@SETTINGS
+@given(anything)
+def test_is_prime_any_value(x):
+    r = call(nd.is_prime, x)
+    assert r is None or isinstance(r, (bool, np.ndarray))
+
+
+@SETTINGS
+@given(anything)
+def test_next_prev_prime_any_value(x):
+    if isinstance(x, int) and not isinstance(x, bool) and abs(x) > 2**66:
+        x = x % 2**66
+    call(nd.next_prime, x)
+    call(nd.prev_prime, x)
+
+
+@SETTINGS
+@given(anything, anything)
+def test_count_primes_any_pair(a, b):
+    # keep valid spans small so each example is fast; invalid ones must raise cleanly
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in (a, b)):
+        b = a + (abs(b) % 10**5)
+    r = call(nd.count_primes, a, b)
+    assert r is None or (isinstance(r, int) and r >= 0)
+
+
+@SETTINGS
+@given(anything, st.one_of(anything, st.integers(-3, 10**4)), st.one_of(anything, st.integers(-3, 50)))
+def test_prime_histogram_any(a, width, m):
+    if isinstance(a, int) and not isinstance(a, bool):
+        a = a % 2**65
+    if isinstance(width, int) and isinstance(m, int) and not isinstance(width, bool) and not isinstance(m, bool):
+        if width * m > 10**6:
+            return
+    call(nd.prime_histogram, a, width, m)
+
+
+@SETTINGS
+@given(st.one_of(st.text(max_size=8), anything), st.one_of(st.integers(-2, 12), anything), st.one_of(st.integers(0, 40), anything))
+def test_prefix_functions_any(prefix, digits, base):
+    if isinstance(digits, int) and not isinstance(digits, bool) and digits > 9:
+        digits = 9
+    call(nd.prefix_count, prefix, digits, base)
+    call(nd.digit_counts, prefix, digits, base)
+
+
+@SETTINGS
+@given(st.one_of(st.integers(-2, 30), anything), st.one_of(st.integers(-1, 40), anything), anything)
+def test_models_and_random_prime_any(digits, base, rng):
+    if isinstance(rng, int) and not isinstance(rng, bool) and rng < 0:
+        rng = None
+    for f in (RandomizedPrimeModel, ExactPrimeModel, random_prime):
+        call(f, digits, base=base) if f is not random_prime else call(f, digits, rng, base)
+    call(DensityPrimeModel, digits, tail=base)
+
+
+@settings(max_examples=300, deadline=1000)
+@given(st.text(max_size=30))
+def test_cli_parse_int_never_crashes(text):
+    import argparse
+
+    try:
+        parse_int(text)
+    except argparse.ArgumentTypeError:
+        pass
+
+
+@settings(max_examples=150, deadline=2000)
+@given(st.lists(st.sampled_from(["isprime", "count", "digits", "sample", "--digits", "--json", "7", "-3",
+                                 "2^70", "x", "--model", "exact", "--count", "0", "--seed", "1.5", "--tail"]),
+                max_size=7))
+def test_cli_parser_only_exits_cleanly(argv):
+    parser = build_parser()
+    try:
+        parser.parse_args(argv)
+    except SystemExit as e:
+        assert e.code in (0, 2)
