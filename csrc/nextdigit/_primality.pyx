@@ -28,6 +28,7 @@ every n < 2**64) lives in ``_u64.pxd``; see its docstring for the proof sketch. 
 * ``next_prime_u64`` / ``prev_prime_u64``: scans with the single-number test; 0 means "no such
   prime below 2**64" (the caller then continues with big integers).
 """
+from cpython.exc cimport PyErr_CheckSignals
 from cython.parallel cimport prange
 from libc.stdint cimport uint64_t, uint8_t
 
@@ -39,6 +40,7 @@ from nextdigit._u64 cimport (
 
 cdef enum:
     BLOCK = 512
+    ROUND_BLOCKS = 2048                # blocks between two signal checks
     LANES = 4
 
 
@@ -158,27 +160,35 @@ cdef void _block(const u64* a, uint8_t* out, Py_ssize_t m) noexcept nogil:
 
 
 def is_prime_u64_array(const uint64_t[::1] ns, uint8_t[::1] out, int threads=1):
-    """out[i] = is ns[i] prime (deterministic, every value < 2**64).  GIL released."""
+    """out[i] = is ns[i] prime (deterministic, every value < 2**64).  GIL released.
+
+    The work goes in rounds of ROUND_BLOCKS blocks (~2**20 numbers, ~50 ms on one core); between
+    rounds the GIL is taken back briefly to check for signals, so Ctrl-C interrupts a long call
+    within a fraction of a second.
+    """
     cdef Py_ssize_t n = ns.shape[0]
     cdef Py_ssize_t nblocks = (n + BLOCK - 1) // BLOCK
-    cdef Py_ssize_t b, lo, m
+    cdef Py_ssize_t b, lo, m, r0, r1
     if out.shape[0] != n:
         raise ValueError("out must have the same length as ns")
     if n == 0:
         return
     cdef const u64* src = &ns[0]
     cdef uint8_t* dst = &out[0]
-    with nogil:
-        if threads <= 1 or nblocks == 1:
-            for b in range(nblocks):
-                lo = b * BLOCK
-                m = n - lo if n - lo < BLOCK else BLOCK
-                _block(src + lo, dst + lo, m)
-        else:
-            for b in prange(nblocks, num_threads=threads, schedule="dynamic", chunksize=4):
-                lo = b * BLOCK
-                m = n - lo if n - lo < BLOCK else BLOCK
-                _block(src + lo, dst + lo, m)
+    for r0 in range(0, nblocks, ROUND_BLOCKS):
+        r1 = min(nblocks, r0 + ROUND_BLOCKS)
+        with nogil:
+            if threads <= 1 or r1 - r0 == 1:
+                for b in range(r0, r1):
+                    lo = b * BLOCK
+                    m = n - lo if n - lo < BLOCK else BLOCK
+                    _block(src + lo, dst + lo, m)
+            else:
+                for b in prange(r0, r1, num_threads=threads, schedule="dynamic", chunksize=4):
+                    lo = b * BLOCK
+                    m = n - lo if n - lo < BLOCK else BLOCK
+                    _block(src + lo, dst + lo, m)
+        PyErr_CheckSignals()
 
 
 def is_prime_u64_scalar(uint64_t n):
