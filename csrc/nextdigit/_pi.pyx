@@ -26,23 +26,27 @@ leaves are split as in Deleglise-Rivat, with u = x / (p_b m):
 
 The segmented sieve (the only O(z) part; z = x/y + 1)
 ---------------------------------------------------
-[0, z) is cut into segments of S = 2^16..2^20 integers (about z / 1024; measured) (odd numbers only, one bit each); a
-segment starts as a copy of the pre-sieved pattern of 3, 5, 7, 11, 13 (period 15015 words), then
-for b = 7, 8, ...: the hard leaves of b whose u fall in the segment are answered (running count
-plus one counter per 1024 bits, queried in increasing u with a moving cursor), the count of the
+[0, z) is cut into segments of S = 2^16..2^20 integers (about z / 1024; measured) (odd numbers
+only, one bit each); a segment starts as the AND of the pre-sieved patterns of 3, 5, 7, 11, 13
+(period 15015 words) and of 17, 19, 23 (period 7429 words).  The hard leaves of b = 7, 8, 9
+(p = 17, 19, 23) are therefore computed without the sieve, from phi(u, 6) (wheel table),
+phi(u, 7) = phi(u, 6) - phi(u/17, 6) and phi(u, 8) = phi(u, 7) - phi(u/19, 7).  Then, for
+b = 10, 11, ...: the hard leaves of b whose u fall in the segment are answered (running count
+plus one counter per 512 bits, queried in increasing u with a moving cursor), the count of the
 segment is added to phi[b], and the multiples of p_b are crossed off (the counters are updated in
 the loop for p >= 256 and recomputed by one popcount pass for smaller p).  After the primes up
 to sqrt(segment end) are done, the numbers > y left are exactly the primes: a prefix count per
 word then answers pi(u) for the easy leaves with u > y and for P2, whose primes p in (y, sqrt x]
 come, in decreasing order, from a second small segmented sieve.
 
-Parallelism: the segments are grouped into K >= 8 * threads chunks (quadratically growing
+Parallelism (used when z >= 2^25, i.e. x above ~1e12; smaller counts take < 30 ms and run on
+one thread): the segments are grouped into K >= 8 * threads chunks (quadratically growing
 lengths, because most hard leaves have small u), run under ``prange(schedule=dynamic)`` with
 the GIL released.  A chunk works with bases it does not know yet (phi(low-1, b-1) per b, and the
 number of primes in (y, low)); it records, per b, the sum of -mu(m) of its hard leaves and its
 own counts, and the chunks are stitched exactly afterwards.  The leaf tables part (S1, trivial,
 easy with u <= y) is a ``prange`` over b.  The calling thread polls ``PyErr_CheckSignals`` at
-most every 0.1 s (once per segment / per 256 values of b); Ctrl-C stops every thread at its next
+most every 0.1 s (checked once per segment / per value of b); Ctrl-C stops every thread at its next
 segment and raises KeyboardInterrupt.
 
 Arithmetic: x < 2^64 fits a u64, and every quotient is formed as floor(floor(x/p)/m) so no
@@ -58,25 +62,37 @@ cover; the public layer (``nextdigit.pi``) adds an LRU cache of values.
 Parameters (tuned by measurement)
 ---------------------------------
 y = alpha * x^(1/3), alpha piecewise linear in log10(x) through (7, 2), (10, 4), (12, 6),
-(14, 8), (15, 12), (16, 16), (18, 24), (19.3, 30), clamped to [x^(1/3), x^(1/2)].  Larger alpha
-moves work from the sieve (z = x/y) to the leaf tables; the optimum is flat (at 1e14 alpha
-6..12 are within 3%, at 1e16 alpha 14..20 within 2%).  Values beyond 1e17 are extrapolated.
+(14, 8), (15, 12), (16, 16), (18, 24), (19.3, 30), clamped to [x^(1/3), x^(1/2)] (then raised
+until sqrt(x / y) <= y, so the sieving primes of [0, z) never exceed y).  Larger alpha moves work
+from the sieve (z = x/y) to the leaf tables; the optimum is flat: measured user times
+1e14: alpha 4/6/8/12/16 -> 0.50/0.43/0.42/0.42/0.46 s; 1e15: 4/6/8/12/16 -> 2.36/1.92/1.77/
+1.69/1.73 s; 1e16: 10/14/20 -> 7.1/6.9/7.0 s; 1e17: 12/20/28 -> 26.4/25.2/27.1 s;
+1e18: 16/24 -> 108/103 s.  The 2^64 end (30) is extrapolated.
 
-Measured (1 thread, Xeon 2.6 GHz Ice Lake, machine shared with other jobs, median of 3;
-primecount 7.x ``-t1`` (Gourdon's algorithm) measured in the same run):
+Measured (Xeon 2.6 GHz Ice Lake, 2 cores shared with other engineers' builds, so the load
+average was 2-3 during every run: medians of 2-5 runs, primecount 7.x ``-t1`` (Gourdon's
+algorithm, the fastest known) run alternately in the same loop):
 
-    x      nextdigit    primecount -t1   ratio      y        leaf tables / sieve
-    1e10   0.0016 s     0.0051 s          0.32     8616
-    1e11   0.0067 s     0.0093 s          0.71     23205
-    1e12   0.026 s      0.029 s           0.92     60000
-    1e13   0.11-0.22 s  0.10-0.20 s       ~1.05    150808
-    1e14   0.42-0.77 s  0.36-0.74 s       ~1.05    371320     0.09 / 0.33 s (quiet)
-    1e15   1.7-3.4 s    1.4-3.2 s         ~1.1     1.2e6      0.4 / 1.3 s (quiet)
-    1e16   6.9-13.6 s   6.7-8.5 s         1.0-1.6  3.4e6      1.8 / 5.1 s (quiet)
-    2^53   9.2 s                                   3.3e6
+    x       nextdigit 1 thread   primecount -t1   ratio    y          leaf tables / sieve
+    1e10    0.0015 s             0.0104 s          0.15    8616        (primecount: process start)
+    1e11    0.0100 s             0.0141 s          0.71    23205
+    1e12    0.026 s              0.032 s           0.82    60000       0.010 / 0.019 s
+    1e13    0.106 s              0.107 s           1.00    150808      0.026 / 0.079 s
+    1e14    0.452 s              0.397 s           1.14    371320      0.16 / 0.31 s
+    1e15    1.66 s               1.52 s            1.09    1.2e6       0.47 / 1.15 s
+    1e16    6.77 s               6.24 s            1.08    3.45e6      2.07 / 4.49 s
+    1e17    25.2 s (user)        22.7 s            1.11    9.3e6       8.1 / 17.6 s
+    1e18    103 s (user)         --                        2.4e7       38 / 69 s
+    2^53    9.2 s                                          3.3e6
+    2^64-1  894 s (wall, loaded)                           7.9e7       350 / 542 s
 
-Time grows as x^0.66 from 1e12 to 1e16 (least-squares fit of log t on log x), i.e. the
-O(x^(2/3) / log^2 x) of Deleglise-Rivat with the log factors eaten by the growing alpha.
+(primecount's own Deleglise-Rivat and LMO modes take 0.89 / 0.79 s at 1e14 and 3.9 / 3.8 s at
+1e15 on the same machine.)  sympy.primepi: 0.6-1.5 s at 1e10, 26 s at 1e12 (~1000x slower).
+A least-squares fit of log t against log x over 1e12..1e16 gives t ~ x^0.60 (the x^(2/3) of the
+method, reduced by the log factors and the growing alpha).  With threads=2 the chunks do run
+concurrently (the sum of the chunk times is twice the sieve's wall time), but on this saturated
+machine a second thread brought no wall-clock gain at the time of measurement -- and neither did
+``primecount -t2`` (1.50 s against 1.57 s at 1e15, same minute).
 Memory: O(y) for the tables plus O(S + pi(sqrt z)) per thread.
 """
 from libc.stdint cimport uint64_t, int64_t, uint32_t, int32_t, uint8_t
@@ -168,16 +184,18 @@ cpu_init()
 # The wheel of the first C = 6 primes (2, 3, 5, 7, 11, 13): P = 30030, phi(P) = 5760
 # ---------------------------------------------------------------------------------------------
 DEF NC = 6
+DEF NS = 9                       # the sieve starts with 2..23 removed (pre-sieve); b <= NS direct
 DEF PW = 30030
 DEF PHIW = 5760
-DEF LOGCB = 4                    # one counter per 2**LOGCB words (1024 odd numbers)
-DEF SMAX = 1 << 21               # largest segment (numbers)
+DEF LOGCB = 3                    # one counter per 2**LOGCB words (512 odd numbers)
+DEF SMAX = 1 << 20               # largest segment (numbers)
 DEF P2BLOCK = 1 << 20            # block of the descending prime generator for P2 (numbers)
 DEF INT32_MAX = 2147483647
 
 cdef uint32_t WVAL[PHIW]         # the residues coprime to P, ascending (WVAL[0] = 1)
 cdef uint32_t WLE[PW]            # WLE[r] = #{1 <= t <= r : gcd(t, P) = 1} (also phi(r, 6))
 cdef uint64_t *PAT = NULL        # pre-sieve pattern (odd numbers, multiples of 3..13 cleared)
+cdef uint64_t *PAT2 = NULL       # multiples of 17, 19, 23 cleared (period 7429 words)
 
 cdef void _init_wheel():
     global PAT
@@ -188,17 +206,27 @@ cdef void _init_wheel():
             k += 1
             cnt += 1
         WLE[r] = cnt
-    # PAT word w, bit j <-> odd number 2*(64w + j) + 1; period 15015 words (= 3*5*7*11*13)
+    # PAT word w, bit j <-> odd number 2*(64w + j) + 1; period 15015 words (= 3*5*7*11*13).
+    # Multiples of q (q itself included: phi semantics) are cleared; 1 stays.
+    global PAT2
     cdef int64_t nw = 15015 + SMAX // 128 + 1
-    cdef int64_t w, j, g
+    cdef int64_t nw2 = 7429 + SMAX // 128 + 1
     PAT = <uint64_t *>malloc(nw * 8)
+    PAT2 = <uint64_t *>malloc(nw2 * 8)
+    _fill_pattern(PAT, nw, [3, 5, 7, 11, 13])
+    _fill_pattern(PAT2, nw2, [17, 19, 23])        # period 7429 words (= 17*19*23)
+
+
+cdef void _fill_pattern(uint64_t *P, int64_t nw, list qs):
+    cdef int64_t w, i, q, nbits = nw * 64
     for w in range(nw):
-        PAT[w] = 0
-        for j in range(64):
-            g = 2 * (64 * w + j) + 1
-            if g % 3 and g % 5 and g % 7 and g % 11 and g % 13:
-                PAT[w] |= (<uint64_t>1) << j
-    # numbers 3..13 are multiples of themselves: cleared (phi semantics), 1 stays
+        P[w] = ~(<uint64_t>0)
+    for q in qs:
+        i = (q - 1) // 2                          # odd multiples q, 3q, 5q, ... are q bits apart
+        while i < nbits:
+            P[i >> 6] &= ~((<uint64_t>1) << (i & 63))
+            i += q
+
 
 _init_wheel()
 
@@ -563,7 +591,7 @@ cdef void process_chunk(Ctx *C, ChunkOut *out) noexcept nogil:
     cdef int64_t segcoef, segsum, total, be0, be1, El, Eh, q, qacc = 0, ww
     cdef int32_t v, lp
     cdef uint64_t bit, word
-    cdef int64_t off
+    cdef int64_t off, off2
 
     # P2 generator: primes p in (max(y, x / min(chigh, Z)), min(sqrtx, x / clow)], descending
     G.bits = gbits
@@ -583,20 +611,22 @@ cdef void process_chunk(Ctx *C, ChunkOut *out) noexcept nogil:
         hi_eff = high if high < Z else Z
         # --- pre-sieve: copy the pattern of 3, 5, 7, 11, 13 (2 is implicit: odd numbers only)
         off = <int64_t>((low >> 7) % 15015)
-        memcpy(words, PAT + off, nwords * 8)
-        while bt > NC and C.umax[bt] < low:
+        off2 = <int64_t>((low >> 7) % 7429)
+        for w in range(nwords):
+            words[w] = PAT[off + w] & PAT2[off2 + w]
+        while bt > NS and C.umax[bt] < low:
             bt -= 1
         bfull = pi_of(T, isqrt64(hi_eff - 1))
         bend = bt if bt > bfull else bfull
         total = 0
-        if bt > NC:
+        if bt > NS:
             for blk in range(nblk):
                 acc = 0
                 for w in range(blk << LOGCB, (blk + 1) << LOGCB):
                     acc += popcnt(words[w])
                 counters[blk] = <int32_t>acc
                 total += acc
-        for b in range(NC + 1, bend + 1):
+        for b in range(NS + 1, bend + 1):
             p = primes[b]
             if nextm[b] <= low:                   # first use in this chunk, or skipped a segment
                 m = ((low + p - 1) // p) * p
@@ -799,6 +829,9 @@ cdef i128 table_leaves(Ctx *C, int64_t b) noexcept nogil:
     tl = lo if lo > Eh + 1 else Eh + 1
     if tl <= a:
         res += a - tl + 1
+    cdef i128 hard = 0
+    if b <= NS:
+        hard = direct_hard(C, b)
     El = lo if lo > C.hard_hi[b] + 1 else C.hard_hi[b] + 1
     m = xp // (y + 1)
     l = pi_of(T, m if m < y else y) + 1
@@ -824,6 +857,38 @@ cdef i128 table_leaves(Ctx *C, int64_t b) noexcept nogil:
         while pu < l2:
             pu += 1
             res += pi_of(T, mdiv(xp, dm[pu], dsh[pu])) - l + 1
+    return res + hard
+
+
+cdef inline int64_t phi6(u64 u) noexcept nogil:
+    return <int64_t>((u // PW) * PHIW + WLE[u % PW])
+
+
+cdef i128 direct_hard(Ctx *C, int64_t b) noexcept nogil:
+    """The hard leaves of b = 7, 8, 9 (p = 17, 19, 23), whose phi(u, b-1) follow from the
+    wheel table: phi(u, 6), phi(u, 7) = phi(u, 6) - phi(u/17, 6),
+    phi(u, 8) = phi(u, 7) - phi(u/19, 7) (so the sieve can pre-sieve 17, 19, 23)."""
+    cdef u64 p = C.primes[b], xp = C.x // p, y = C.y, m, u, lim3 = xp // p // p
+    cdef int64_t i0 = cnt_le(y // p), i1 = cnt_le(y) - 1, ph
+    cdef int32_t v, lp
+    cdef i128 res = 0
+    while i1 >= i0:
+        v = C.F[i1]
+        lp = v if v > 0 else -v
+        if <u64>lp > p:
+            m = wm(i1)
+            if <u64>lp != m or m <= lim3:
+                u = xp // m
+                ph = phi6(u)
+                if b >= 8:
+                    ph -= phi6(u // 17)
+                if b >= 9:
+                    ph -= phi6(u // 19) - phi6(u // 323)
+                if v > 0:
+                    res -= ph
+                else:
+                    res += ph
+        i1 -= 1
     return res
 
 
@@ -918,6 +983,8 @@ def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chun
     # segment length: about sqrt(Z), a power of two in [2**16, SMAX]
     cdef u64 S = 1 << 16
     if seg > 0:
+        if seg < (1 << 16) or seg > SMAX or (seg & (seg - 1)) != 0:
+            raise ValueError(f"seg must be a power of two in [2**16, 2**20], got {seg}")
         S = <u64>seg
     else:
         while S < (1 << 20) and S * 1024 < C.Z:
@@ -950,6 +1017,8 @@ def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chun
         elif lo_b[b] <= hard_hi[b]:
             umax[b] = x // p // T.primes[lo_b[b]]
             BH = b
+    if BH < NS:
+        BH = NS
     for b in range(BH - 1, NC, -1):
         if umax[b] < umax[b + 1]:
             umax[b] = umax[b + 1]
@@ -966,6 +1035,8 @@ def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chun
 
     # chunks of segments
     nseg = <int64_t>((C.Z + S - 1) // S)
+    if C.Z < (1 << 25) and chunks == 0:
+        threads = 1       # below ~1e12 the whole count takes < 30 ms: threads only add overhead
     if chunks > 0:
         K = chunks
     elif threads <= 1:
@@ -1010,8 +1081,8 @@ def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chun
         for b in prange(NC + 1, a, num_threads=threads, schedule="dynamic", chunksize=64):
             if C.abort == 0:
                 res_b[b] = table_leaves(&C, b)
-                if threadid() == 0 and (b & 255) == 0:
-                    poll_signals(&C)
+                if threadid() == 0:
+                    poll_signals(&C)         # cheap: a clock read unless 0.1 s have passed
         t1 = now()
         # the segmented sieve of [0, Z): hard leaves, easy leaves with u > y, P2
         for k in prange(K, num_threads=threads, schedule="dynamic", chunksize=1):
@@ -1033,7 +1104,7 @@ def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chun
         for b in range(NC + 1, a):
             S2 += res_b[b]
         # stitch the chunks: bases of phi(., b-1) and of the prime count above y
-        for b in range(NC + 1, BH + 1):
+        for b in range(NS + 1, BH + 1):
             tot = 0
             for k in range(K):
                 S2 += <i128>outs[k].coef[b] * tot
