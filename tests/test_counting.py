@@ -52,18 +52,20 @@ def _gmpy_primes(a: int, b: int) -> list[int]:
 @pytest.mark.parametrize("k", range(0, 11))
 def test_pi_powers_of_ten(k):
     table = _table("pi_powers_of_ten.tsv")
-    assert count_primes(0, 10**k + 1) == table[k]
+    assert count_primes(0, 10**k + 1) == table[k]                   # whichever route is cheaper
+    assert count_primes(0, 10**k + 1, _mode="sieve") == table[k]    # and the sieve itself
 
 
 @pytest.mark.slow
 def test_pi_1e11():
-    assert count_primes(0, 10**11 + 1) == _table("pi_powers_of_ten.tsv")[11]
+    assert count_primes(0, 10**11 + 1, _mode="sieve") == _table("pi_powers_of_ten.tsv")[11]
 
 
 @pytest.mark.parametrize("n", range(1, 11))
 def test_ndigit_prime_counts(n):
     table = _table("ndigit_prime_counts.tsv")
     assert count_primes(10 ** (n - 1), 10**n) == table[n]
+    assert count_primes(10 ** (n - 1), 10**n, _mode="sieve") == table[n]
 
 
 def test_ndigit_histogram_matches_table():
@@ -230,7 +232,7 @@ def test_ctrl_c_interrupts_a_long_count():
     t = time.perf_counter()
     try:
         with pytest.raises(KeyboardInterrupt):
-            count_primes(0, 10**12 // 2, threads=1)
+            count_primes(0, 10**12 // 2, threads=1, _mode="sieve")  # force the sieve (pi is fast)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
@@ -269,11 +271,12 @@ def test_value_errors():
     with pytest.raises(ValueError, match="threads"):
         count_primes(0, 10, threads=0)
     with pytest.raises(ValueError, match="too large"):
-        count_primes(0, TWO64 + 1)                     # the part below 2**64 is too long
+        prime_histogram(0, 2 * 10**6, 2**20)           # a fine histogram must be sieved: too long
     with pytest.raises(ValueError, match="DensityPrimeModel"):
         count_primes(TWO64, TWO64 + 10**11)            # too long above 2**64: approximate route
-    with pytest.raises(ValueError, match="prime_pi"):
-        count_primes(0, 10**12 + 1)
+    assert count_primes(0, 10**12 + 1) == 37607912018    # beyond the sieve limit: the pi route
+    with pytest.raises(ValueError, match="too large to sieve"):
+        count_primes(0, 10**12 + 1, _mode="sieve")
     with pytest.raises(ValueError, match="count_primes or prime_histogram"):
         primes_between(0, 10**11)
     with pytest.raises(ValueError, match="_mode"):
@@ -284,3 +287,26 @@ def test_numpy_and_gmpy_integers_accepted():
     assert count_primes(np.int64(0), np.uint64(100)) == 25
     assert count_primes(gmpy2.mpz(0), gmpy2.mpz(100)) == 25
     assert prime_histogram(np.int32(0), np.int8(10), 3).tolist() == [4, 4, 2]
+
+
+def test_scale_out_executor_and_checkpoint(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nextdigit import scale
+
+    old = scale.PIECE
+    scale.PIECE = 1 << 20
+    try:
+        ref = count_primes(10**9, 10**9 + 10**7)
+        with ThreadPoolExecutor(2) as ex:
+            assert count_primes(10**9, 10**9 + 10**7, executor=ex) == ref
+            h = prime_histogram(10**9, 10**5, 100, executor=ex)
+        assert h.tolist() == prime_histogram(10**9, 10**5, 100, _mode="sieve").tolist()
+        ck = tmp_path / "job.json"
+        assert count_primes(10**9, 10**9 + 10**7, checkpoint=str(ck)) == ref
+        assert not ck.exists()  # removed once complete
+        ck.write_text('{"key": {"job": "other"}, "done": {}}')
+        with pytest.raises(ValueError, match="another job"):
+            count_primes(10**9, 10**9 + 10**7, checkpoint=str(ck))
+    finally:
+        scale.PIECE = old

@@ -164,6 +164,7 @@ def test_around_2_53():
 
 
 @pytest.mark.slow
+@pytest.mark.exhaustive
 def test_around_2_63():
     x = 1 << 63
     got = prime_pi(x)
@@ -175,6 +176,7 @@ def test_around_2_63():
 
 
 @pytest.mark.slow
+@pytest.mark.exhaustive
 def test_top_of_range():
     """x = 2^64 - 1 (2^64 is composite, so this is pi(2^64) = A007053(64))."""
     assert prime_pi(U64_MAX) == 425656284035217743

@@ -149,3 +149,25 @@ def test_bad_types():
         prefix_count(1.0, 5)
     with pytest.raises(TypeError, match="prefixes"):
         digit_counts_batch("123", 5)
+
+
+@pytest.mark.parametrize("n", [10, pytest.param(12, marks=pytest.mark.slow)])
+def test_first_digit_counts_two_ways(n):
+    """pi differences (the route chosen for wide buckets) vs one sieve histogram pass."""
+    from nextdigit import prime_histogram
+
+    via_pi = digit_counts("", n)
+    via_sieve = prime_histogram(10 ** (n - 1), 10 ** (n - 1), 9, _mode="sieve")
+    assert via_pi[1:].tolist() == via_sieve.tolist()
+    assert int(via_pi.sum()) == {10: 404204977, 12: 33489857205}[n]
+
+
+@pytest.mark.parametrize("n,prefix", [(14, "1000"), pytest.param(19, "1000000", marks=[pytest.mark.slow, pytest.mark.exhaustive])])
+def test_exact_prefix_counts_via_pi(n, prefix):
+    """Wide prefixes go through prime_pi differences (19 digits: minutes, so slow only)."""
+    from nextdigit.pi import prime_pi
+
+    lo, hi = prefix_interval(prefix, n)
+    assert prefix_count(prefix, n) == prime_pi(hi - 1) - prime_pi(lo - 1)
+    # and a short 19-digit window (sieve + BPSW near 10**19) against gmpy2
+    assert prefix_count("9" * 15, 19) == sum(1 for x in range(10**19 - 10**4, 10**19) if gmpy2.is_prime(x))

@@ -79,6 +79,7 @@ def test_honest_model_factors_4_digit_sample():
 
 
 @pytest.mark.slow
+@pytest.mark.exhaustive
 def test_honest_model_factors_every_4_digit_semiprime():
     m = HonestReversedModel(4)
     ps = ndigit_primes(4)
