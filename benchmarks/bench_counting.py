@@ -32,17 +32,32 @@ EXPECTED = {"count [0,1e10]": 455052511, "count [1e15,1e15+1e9]": 28946421, "cou
 
 def _cold():
     counting._clear_cache()
+    from nextdigit import pi
+
+    pi.clear_cache()
     return (), {}
 
 
 @pytest.mark.parametrize("group", list(CASES))
-def test_nextdigit(benchmark, group):
+def test_nextdigit_sieve(benchmark, group):
+    """The sieve itself (mode forced: the automatic route may take prime_pi instead)."""
+    start, stop, rounds = CASES[group]
+    benchmark.group = group
+    mode = "window" if group.startswith("count [1e18") else "sieve"
+    result = benchmark.pedantic(lambda: count_primes(start, stop + 1, threads=1, _mode=mode), setup=_cold,
+                                rounds=rounds, iterations=1, warmup_rounds=1)
+    assert result == EXPECTED[group]
+    per_number(benchmark, stop - start + 1)
+
+
+@pytest.mark.parametrize("group", list(CASES))
+def test_nextdigit_auto_route(benchmark, group):
+    """What a user gets from count_primes: sieve, window or prime_pi differences (caches cleared)."""
     start, stop, rounds = CASES[group]
     benchmark.group = group
     result = benchmark.pedantic(lambda: count_primes(start, stop + 1, threads=1), setup=_cold,
                                 rounds=rounds, iterations=1, warmup_rounds=1)
     assert result == EXPECTED[group]
-    per_number(benchmark, stop - start + 1)
 
 
 @pytest.mark.parametrize("group", list(CASES))

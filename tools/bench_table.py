@@ -30,7 +30,7 @@ def main(path: str) -> None:
         rows = groups[g]
         ref = next((r for r in rows if "nextdigit" in r["name"]), rows[0])["stats"]["median"]
         for r in sorted(rows, key=lambda r: r["stats"]["median"]):
-            name = r["name"].split("[", 1)[-1].rstrip("]")
+            name = r["name"].replace("test_", "", 1)
             med = r["stats"]["median"]
             npn = r.get("extra_info", {}).get("ns_per_number_median")
             npn_s = f"{npn:.0f}" if npn is not None else ""

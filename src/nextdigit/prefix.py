@@ -149,7 +149,7 @@ def digit_counts_batch(prefixes, digits, base=10) -> np.ndarray:
     return out
 
 
-def prefix_table(digits, depth, base=10) -> list[np.ndarray]:
+def prefix_table(digits, depth, base=10, *, threads=None) -> list[np.ndarray]:
     """Next-digit counts of every prefix of length 0..depth of the ``digits``-digit primes.
 
     Returns ``tables`` with ``tables[k]`` of shape ``((base-1) * base**(k-1), base)`` for
@@ -167,7 +167,7 @@ def prefix_table(digits, depth, base=10) -> list[np.ndarray]:
         raise ValueError(f"depth must be in [0, digits-1] = [0, {n - 1}], got {d}")
     width = b ** (n - d - 1)
     m = (b - 1) * b**d
-    finest = np.asarray(prime_histogram(b ** (n - 1), width, m), dtype=np.uint64)
+    finest = np.asarray(prime_histogram(b ** (n - 1), width, m, threads=threads), dtype=np.uint64)
     tables = [None] * (d + 1)
     level = finest.reshape(-1, b)          # rows: prefixes of length d (+ leading digit 1..b-1)
     for k in range(d, 0, -1):

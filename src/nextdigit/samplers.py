@@ -13,9 +13,10 @@ Three models with the plain autoregressive signature (see ``nextdigit.models``):
 
 ``ExactPrimeModel(digits)``
     Deterministic: next-digit probabilities are ``digit_counts(prefix) / prefix_count(prefix)``
-    (``next_token_counts`` gives the integers).  Exact wherever the counting engine can count the
-    first level, i.e. ``(base-1) * base**(n-1) <= counting.MAX_SPAN`` (n <= 12 in base 10 until
-    prime_pi lands); beyond, the constructor raises and names ``DensityPrimeModel``.
+    (``next_token_counts`` gives the integers).  Exact wherever the counting engine counts the
+    first level exactly: every n-digit range below 2**64 (n <= 19 in base 10, <= 64 bits in base
+    2; long spans through prime_pi); beyond, the constructor raises and names
+    ``DensityPrimeModel``.
 
 ``DensityPrimeModel(digits, tail=k)``
     Deterministic and approximate: while more than k digits remain, the next digit's weight is
@@ -207,8 +208,9 @@ class ExactPrimeModel(_PrimeModelBase):
         if not _can_count_exactly(self.lo, self.hi):
             raise ValueError(
                 f"ExactPrimeModel: {self.digits}-digit primes in base {self.base} are beyond the exact "
-                f"counting engine (span {self.hi - self.lo:.3g} > {counting.MAX_SPAN:.3g}); use "
-                "DensityPrimeModel(digits, tail=k) (approximate, with estimated_tvd())"
+                "counting engine (exact counts reach every interval below 2**64 and windows of at most "
+                f"{counting.MAX_BIG_SPAN:.0e} above); use DensityPrimeModel(digits, tail=k) "
+                "(approximate, with estimated_tvd())"
             )
         self._cache: dict[str, list[int]] = {}
 
