@@ -218,3 +218,18 @@ def test_bad_types_and_outputs():
         ExactPrimeModel(40)
     with pytest.raises(ValueError, match="deterministic"):
         log_prob(RandomizedPrimeModel(3), "", "101")
+
+
+def test_lemire_uniform_integers_are_exact():
+    from nextdigit import _randprime
+
+    gen = np.random.default_rng(77)
+    x = _randprime.uniform_u64(5, 14, gen, 200_000)
+    assert x.min() == 5 and x.max() == 14
+    assert chi_square_p([int(v) for v in x], range(5, 15)) > ALPHA
+    # a range that is not a power of two and close to 2**64: Lemire's rejection matters there
+    lo = 2**64 - 3 * 2**62
+    y = _randprime.uniform_u64(lo, 2**64 - 1, gen, 200_000)
+    thirds = Counter((int(v) - lo) * 3 // (3 * 2**62) for v in y)
+    assert chi_square_p([(int(v) - lo) * 3 // (3 * 2**62) for v in y], range(3)) > ALPHA and len(thirds) == 3
+    assert _randprime.uniform_u64(0, 2**64 - 1, gen, 4).dtype == np.uint64

@@ -186,6 +186,17 @@ class _SemiprimeModelBase:
         total = sum(c)
         return np.array([x / total for x in c])
 
+    def next_token_counts(self, prompt: str, output: str) -> list[int]:
+        """The shared frame: ``(`` first, the end token after ``)`` (or after anything that is
+        not a partial ``(a,b,c)``); the fields in between are the subclass's ``_field_counts``."""
+        f = _fields(output)
+        v = self.vocab
+        if f is None or (f and f[-1] == ")"):
+            return _end_counts(v)
+        if f == []:
+            return _counts_to_vector(v, {"(": 1})
+        return self._field_counts(f)
+
 
 def _end_counts(vocab):
     return _counts_to_vector(vocab, {END: 1})
@@ -201,15 +212,8 @@ class ForwardSemiprimeModel(_SemiprimeModelBase):
         super().__init__(digits)
         self._prime_model = ExactPrimeModel(self.digits)
 
-    def next_token_counts(self, prompt: str, output: str) -> list[int]:
-        f = _fields(output)
+    def _field_counts(self, f: list[str]) -> list[int]:
         v = self.vocab
-        if f is None:
-            return _end_counts(v)
-        if f == []:
-            return _counts_to_vector(v, {"(": 1})
-        if f[-1] == ")":
-            return _end_counts(v)
         k = len(f)
         cur = f[-1]
         if k <= 2:  # writing p (k=1) or q (k=2)
@@ -277,15 +281,8 @@ class HonestReversedModel(_SemiprimeModelBase):
             return []
         return [(p, q)] if p == q else [(p, q), (q, p)]
 
-    def next_token_counts(self, prompt: str, output: str) -> list[int]:
-        f = _fields(output)
+    def _field_counts(self, f: list[str]) -> list[int]:
         v = self.vocab
-        if f is None:
-            return _end_counts(v)
-        if f == []:
-            return _counts_to_vector(v, {"(": 1})
-        if f[-1] == ")":
-            return _end_counts(v)
         k, cur = len(f), f[-1]
         if k == 1:  # writing N
             w = {}
