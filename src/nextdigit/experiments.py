@@ -68,14 +68,20 @@ NDIGIT_PRIME_COUNTS = {
 }
 
 
+EXACT_BLOCK_MAX_DIGITS = 11
+
+
 def li_tvd(n_values=(6, 7, 8, 9, 10), tails=(1, 2, 3, 4), mc_n=(), mc_samples: int = 300, rng=None,
            progress: bool = False) -> dict:
-    """TVD of ``DensityPrimeModel(n, tail=k)`` from uniform vs the heuristic."""
+    """TVD of ``DensityPrimeModel(n, tail=k)`` from uniform vs the heuristic: exact by the
+    block formula for n <= 11, Monte-Carlo (``mc_samples`` samples, 99% interval) beyond."""
     from .analysis import block_tvd, monte_carlo_tvd
     from .samplers import DensityPrimeModel
 
     rows = []
-    jobs = [(n, k, "exact (block formula)") for n in n_values for k in tails if k < n]
+    exact_n = [n for n in n_values if n <= EXACT_BLOCK_MAX_DIGITS]
+    mc_n = list(mc_n) + [n for n in n_values if n > EXACT_BLOCK_MAX_DIGITS]
+    jobs = [(n, k, "exact (block formula)") for n in exact_n for k in tails if k < n]
     jobs += [(n, k, "Monte-Carlo") for n in mc_n for k in tails if k < n]
     for n, k, method in _progress(jobs, progress, "li-tvd"):
         model = DensityPrimeModel(n, tail=k)
