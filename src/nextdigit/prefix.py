@@ -140,7 +140,7 @@ def digit_counts_batch(prefixes, digits, base=10) -> np.ndarray:
             while j < m and parsed[j][1] == k and parsed[j][0] == v + (j - i):
                 j += 1
         if k == 0 or j == i + 1:
-            out[i] = digit_counts(_DIGITS[0:0] if k == 0 else _to_str(v, b), n, b)
+            out[i] = digit_counts("" if k == 0 else _to_str(v, b), n, b)
         else:
             width = b ** (n - k - 1)
             hist = prime_histogram(v * b * width, width, (j - i) * b)
