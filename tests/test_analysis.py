@@ -138,6 +138,6 @@ def test_bundled_ndigit_counts_match_reference():
     assert NDIGIT_PRIME_COUNTS == rows
 
 
-def test_monte_carlo_tvd_refuses_randomized_models_quietly():
+def test_exact_distribution_refuses_randomized_models():
     with pytest.raises(ValueError, match="deterministic"):
         exact_distribution(RandomizedPrimeModel(3))

@@ -124,42 +124,9 @@ cdef inline u64 sub_mod(u64 a, u64 b, u64 n) noexcept nogil:
     return r + (n & (<u64>0 - <u64>(a < b)))
 
 
-cdef inline u64 mul_small(u64 x, int64_t k, u64 n) noexcept nogil:
-    """x*k mod n for a small signed integer k (|k| < 2**31), by double-and-add: for the small
-    Lucas parameter Q this is a few additions, much cheaper than a Montgomery product."""
-    cdef u64 a = <u64>(k if k > 0 else -k)
-    cdef u64 r = 0
-    cdef int b
-    if a != 0:
-        for b in range(63 - clz64(a), -1, -1):
-            r = add_mod(r, r, n)
-            if (a >> b) & 1:
-                r = add_mod(r, x, n)
-    return sub_mod(0, r, n) if k < 0 else r
-
-
 # ---------------------------------------------------------------------------------------------
 # Jacobi symbol
 # ---------------------------------------------------------------------------------------------
-cdef inline int jacobi_u64(u64 a, u64 n) noexcept nogil:
-    """Jacobi symbol (a/n) for odd n >= 1."""
-    cdef int t = 1
-    cdef int z
-    cdef u64 tmp
-    a %= n
-    while a != 0:
-        z = ctz64(a)
-        a >>= z
-        if (z & 1) and ((n & 7) == 3 or (n & 7) == 5):
-            t = -t
-        if (a & 3) == 3 and (n & 3) == 3:
-            t = -t
-        tmp = a
-        a = n % a
-        n = tmp
-    return t if n == 1 else 0
-
-
 # ---------------------------------------------------------------------------------------------
 # The two halves of BPSW
 # ---------------------------------------------------------------------------------------------
@@ -289,7 +256,7 @@ cdef inline u64 div_small(u64 x, int64_t q, u64 n) noexcept nogil:
 
 cdef inline int jacobi_small(unsigned int a, unsigned int m) noexcept nogil:
     """Jacobi symbol (a/m) for odd m >= 1 and a < 2**32, in 32-bit arithmetic (cheaper
-    divisions than jacobi_u64)."""
+    divisions than 64-bit ones)."""
     cdef int t = 1
     cdef int z
     cdef unsigned int tmp

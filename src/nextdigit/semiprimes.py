@@ -189,12 +189,9 @@ class _SemiprimeModelBase:
     def next_token_counts(self, prompt: str, output: str) -> list[int]:
         """The shared frame: ``(`` first, the end token after ``)`` (or after anything that is
         not a partial ``(a,b,c)``); the fields in between are the subclass's ``_field_counts``."""
-        f = _fields(output)
-        v = self.vocab
-        if f is None or (f and f[-1] == ")"):
-            return _end_counts(v)
-        if f == []:
-            return _counts_to_vector(v, {"(": 1})
+        f, v = _fields(output), self.vocab
+        if not f or f[-1] == ")":   # outside the (a,b,c) frame: open it, or end
+            return _counts_to_vector(v, {"(" if f == [] else END: 1})
         return self._field_counts(f)
 
 
@@ -379,12 +376,9 @@ class BudgetedReversedModel:
         return p, q
 
     def next_token_distribution(self, prompt: str, output: str, rng) -> np.ndarray:
-        f = _fields(output)
-        v = self.vocab
-        if f is None or (f and f[-1] == ")"):
-            return v.point_mass(END)
-        if f == []:
-            return v.point_mass("(")
+        f, v = _fields(output), self.vocab
+        if not f or f[-1] == ")":   # outside the (a,b,c) frame: open it, or end
+            return v.point_mass("(" if f == [] else END)
         k, cur = len(f), f[-1]
         if k == 1:
             w = np.zeros(len(v))
@@ -503,12 +497,9 @@ class HiddenSeedModel:
     def next_token_distribution(self, prompt: str, output: str, seed: int) -> np.ndarray:
         p, q = self.pair(seed)
         own = [str(p * q), str(p), str(q)]
-        f = _fields(output)
-        v = self.vocab
-        if f is None or (f and f[-1] == ")"):
-            return v.point_mass(END)
-        if f == []:
-            return v.point_mass("(")
+        f, v = _fields(output), self.vocab
+        if not f or f[-1] == ")":   # outside the (a,b,c) frame: open it, or end
+            return v.point_mass("(" if f == [] else END)
         k, cur = len(f), f[-1]
         field = own[k - 1]
         # a field the model did not write itself (a forced prefix) is not its own: it goes on
