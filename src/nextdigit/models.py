@@ -54,17 +54,27 @@ class ModelError(ValueError):
 
 
 class Vocabulary:
-    """Tokens: the ``base`` digits, then ``(``, ``,``, ``)`` and the end token ``$``.
+    """Tokens: the ``base`` digits, any ``extra`` single-character tokens (e.g. ``"-"`` for
+    signed numbers), then ``(``, ``,``, ``)`` and the end token ``$``.
 
     >>> v = Vocabulary(10)
     >>> len(v), v.index("7"), v.index(END), v.tokens[-4:]
     (14, 7, 13, ('(', ',', ')', '$'))
+    >>> Vocabulary(10, extra="-").tokens[9:]
+    ('9', '-', '(', ',', ')', '$')
     """
 
-    def __init__(self, base: int = 10):
+    def __init__(self, base: int = 10, extra=()):
         self.base = b = check_base(base)
         self.digits = tuple(_DIGIT_CHARS[:b])
-        self.tokens = self.digits + ("(", ",", ")", END)
+        extra = tuple(extra)
+        reserved = set(self.digits) | {"(", ",", ")", END}
+        for t in extra:
+            if not isinstance(t, str) or len(t) != 1 or t in reserved or extra.count(t) > 1:
+                raise ValueError(f"extra tokens must be distinct single characters outside the digits "
+                                 f"and '(),$', got {t!r}")
+        self.extra = extra
+        self.tokens = self.digits + extra + ("(", ",", ")", END)
         self._index = {t: i for i, t in enumerate(self.tokens)}
         self.end_index = self._index[END]
 
@@ -72,13 +82,13 @@ class Vocabulary:
         return len(self.tokens)
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, Vocabulary) and other.base == self.base
+        return isinstance(other, Vocabulary) and (other.base, other.extra) == (self.base, self.extra)
 
     def __hash__(self) -> int:
-        return hash(("Vocabulary", self.base))
+        return hash(("Vocabulary", self.base, self.extra))
 
     def __repr__(self) -> str:
-        return f"Vocabulary(base={self.base})"
+        return f"Vocabulary(base={self.base})" if not self.extra else f"Vocabulary(base={self.base}, extra={self.extra!r})"
 
     def index(self, token: str) -> int:
         try:
