@@ -177,28 +177,29 @@ def block_tvd(digits, tail, base=10, *, chunk_blocks: int = 1 << 22, threads=Non
     return 0.5 * acc
 
 
-def monte_carlo_tvd(model, support_size: int, samples: int = 1000, rng=None, *, in_support=None, z: float = 2.576):
-    """Monte-Carlo TVD of a deterministic model from the uniform law on a support of
-    ``support_size`` outcomes: TVD = E_{x~model}[(1 - u(x)/p(x))_+] with u = 1/support_size on
-    the support (``in_support(x)``, default: x is an n-digit prime of the model) and 0 off it.
+MC_CHUNK = 256  # samples per Monte-Carlo task (fixed: the split must not depend on the executor)
 
-    Each sample is generated token by token while p(x) is accumulated from the same
-    distributions. Returns ``(estimate, (low, high))``, a normal interval at ``z`` (99% default).
-    """
-    from ._rng import as_generator
+
+class _NDigitPrime:
+    """Default support test of ``monte_carlo_tvd``: an n-digit prime (picklable, unlike a lambda)."""
+
+    def __init__(self, digits: int, base: int):
+        self.digits, self.base = digits, base
+
+    def __call__(self, text: str) -> bool:
+        from .primality import is_prime
+
+        return len(text) == self.digits and is_prime(int(text, self.base))
+
+
+def _mc_terms(model, support_size: int, count: int, seed, in_support) -> list[float]:
+    """``count`` Monte-Carlo terms (1 - u(x)/p(x))_+ drawn from the stream seeded by ``seed``."""
     from .models import _sample_index
-    from .primality import is_prime
 
-    gen = as_generator(rng)
-    if in_support is None:
-        digits = getattr(model, "digits")
-
-        def in_support(x):
-            return len(x) == digits and is_prime(int(x, model.vocab.base))
-
+    gen = np.random.default_rng(seed)
     log_u = -math.log(support_size)
-    terms = np.empty(samples)
-    for i in range(samples):
+    terms = []
+    for _ in range(count):
         text, logp = "", 0.0
         while True:
             p = validate_distribution(model, "", text, model.next_token_distribution("", text, gen))
@@ -208,7 +209,41 @@ def monte_carlo_tvd(model, support_size: int, samples: int = 1000, rng=None, *, 
             if tok == END:
                 break
             text += tok
-        terms[i] = max(0.0, 1.0 - math.exp(log_u - logp)) if in_support(text) else 1.0
+        terms.append(max(0.0, 1.0 - math.exp(log_u - logp)) if in_support(text) else 1.0)
+    return terms
+
+
+def monte_carlo_tvd(model, support_size: int, samples: int = 1000, rng=None, *, in_support=None, z: float = 2.576,
+                    executor=None, checkpoint=None, progress: bool = False):
+    """Monte-Carlo TVD of a deterministic model from the uniform law on a support of
+    ``support_size`` outcomes: TVD = E_{x~model}[(1 - u(x)/p(x))_+] with u = 1/support_size on
+    the support (``in_support(x)``, default: x is an n-digit prime of the model) and 0 off it.
+
+    Each sample is generated token by token while p(x) is accumulated from the same
+    distributions. Returns ``(estimate, (low, high))``, a normal interval at ``z`` (99% default).
+
+    The samples are drawn in chunks of ``MC_CHUNK``, chunk i from the i-th child of ``rng``'s
+    seed, so the estimate is the same with any ``executor`` (``concurrent.futures``; the model and
+    ``in_support`` must pickle for a process pool or Dask). ``checkpoint`` (a file, needs an int
+    ``rng``) and ``progress`` as in ``nextdigit.scale``.
+    """
+    from ._validate import as_int
+    from .scale import checkpoint_seed, run_tasks, seed_sequences
+
+    support_size = as_int(support_size, "support_size")
+    samples = as_int(samples, "samples")
+    if support_size < 1:
+        raise ValueError(f"support_size must be >= 1, got {support_size}")
+    if samples < 1:
+        raise ValueError(f"samples must be >= 1, got {samples}")
+    if in_support is None:
+        in_support = _NDigitPrime(getattr(model, "digits"), model.vocab.base)
+    sizes = [min(MC_CHUNK, samples - i) for i in range(0, samples, MC_CHUNK)]
+    key = {"job": "monte_carlo_tvd", "model": getattr(model, "name", type(model).__name__),
+           "support_size": support_size, "samples": samples, "seed": checkpoint_seed(rng, checkpoint)}
+    seeds = seed_sequences(rng, len(sizes))
+    tasks = [(_mc_terms, (model, support_size, c, s, in_support)) for c, s in zip(sizes, seeds)]
+    terms = np.array([t for part in run_tasks(tasks, key, executor, checkpoint, progress, "chunks") for t in part])
     est = float(terms.mean())
     half = z * float(terms.std(ddof=1)) / math.sqrt(samples) if samples > 1 else math.inf
     return est, (max(0.0, est - half), min(1.0, est + half))

@@ -76,10 +76,37 @@ def cmd_prev_prime(args):
     return 0
 
 
+def _scale_kwargs(args) -> dict:
+    """``executor=``/``checkpoint=`` from --workers / --checkpoint (see ``nextdigit.scale``)."""
+    kw = {}
+    if args.workers is not None:
+        if args.workers < 1:
+            raise ValueError(f"--workers must be >= 1, got {args.workers}")
+        from concurrent.futures import ProcessPoolExecutor
+
+        kw["executor"] = ProcessPoolExecutor(args.workers)
+    if args.checkpoint:
+        kw["checkpoint"] = args.checkpoint
+    return kw
+
+
+def _run_scaled(args, func, *a, **kw):
+    """Call ``func`` with the --workers/--checkpoint options, shutting the pool down after."""
+    extra = _scale_kwargs(args)
+    try:
+        return func(*a, **kw, **extra)
+    finally:
+        if "executor" in extra:
+            extra["executor"].shutdown()
+
+
 def cmd_count(args):
     from .counting import count_primes
 
-    c = count_primes(args.a, args.b)
+    if args.workers is None and not args.checkpoint:
+        c = count_primes(args.a, args.b)
+    else:
+        c = _run_scaled(args, count_primes, args.a, args.b, progress=_want_progress(args))
     _emit(args, {"a": str(args.a), "b": str(args.b), "count": str(c)}, [str(c)])
     return 0
 
@@ -173,7 +200,8 @@ def cmd_tvd(args):
     if args.samples is None and args.digits <= 11:
         value, ci, method = block_tvd(args.digits, args.tail), None, "exact (block formula)"
     else:
-        value, ci = monte_carlo_tvd(model, _ndigit_prime_count(args.digits), args.samples or 300, args.seed)
+        value, ci = _run_scaled(args, monte_carlo_tvd, model, _ndigit_prime_count(args.digits),
+                                args.samples or 300, args.seed)
         method = "Monte-Carlo (99% interval)"
     lines = [f"{model.name}: TVD from uniform = {value:.6g} [{method}]"
              + (f", interval [{ci[0]:.4g}, {ci[1]:.4g}]" if ci else ""),
@@ -195,7 +223,12 @@ def cmd_experiment(args):
                "attack": "n_values"}.get(args.name)
         if key:
             kwargs[key] = tuple(args.digits)
-    result = func(**kwargs)
+    if args.name != "gpt4-footnote":
+        if args.name in ("li-tvd", "attack") and args.seed is not None:
+            kwargs["rng"] = args.seed
+        result = _run_scaled(args, func, **kwargs)
+    else:
+        result = func(**kwargs)
     _emit(args, result, [format_table(result)])
     _maybe_plot(args, result)
     return 0
@@ -219,6 +252,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command")
 
+    def add_scale(sp):
+        sp.add_argument("--workers", type=int, default=None, help="run the pieces in N worker processes")
+        sp.add_argument("--checkpoint", metavar="FILE", help="write progress to FILE and resume from it")
+
     def add(name, func, help_):
         sp = sub.add_parser(name, help=help_, description=help_)
         sp.add_argument("--json", action="store_true", help="print JSON")
@@ -231,6 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("count", cmd_count, "number of primes p with a <= p < b")
     sp.add_argument("a", type=parse_int)
     sp.add_argument("b", type=parse_int)
+    add_scale(sp)
+    sp.add_argument("--quiet", action="store_true", help="no progress bar")
     sp = add("digits", cmd_digits, "exact next-digit counts of the n-digit primes starting with PREFIX")
     sp.add_argument("prefix", help="digits already written ('' for the first digit)")
     sp.add_argument("--digits", type=int, required=True, help="length n of the primes")
@@ -257,11 +296,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--tail", type=int, default=3)
     sp.add_argument("--samples", type=int, default=None, help="Monte-Carlo samples (default: exact when digits <= 11)")
     sp.add_argument("--seed", type=int, default=0)
+    add_scale(sp)
     sp = add("experiment", cmd_experiment, "run one of the essay's experiments")
     sp.add_argument("name", choices=["li-tvd", "first-digit", "library-bias", "gpt4-footnote", "attack"])
     sp.add_argument("--digits", type=int, nargs="*", help="the n values to run")
     sp.add_argument("--plot", metavar="FILE.png", help="also save a plot (needs matplotlib)")
     sp.add_argument("--quiet", action="store_true", help="no progress bar")
+    sp.add_argument("--seed", type=int, default=None, help="seed of the random rows (li-tvd, attack)")
+    add_scale(sp)
     sp = add("bench", cmd_bench, "run the benchmark suite (pytest-benchmark)")
     sp.add_argument("--path", help="the benchmarks directory (default ./benchmarks)")
     sp.add_argument("-k", help="pytest -k expression to select benchmarks")

@@ -11,6 +11,12 @@ and ``columns`` (their display order); ``plot_experiment`` draws one (matplotlib
 * ``gpt4_footnote``: the essay's 16 answers to "give me a random 6-digit number" through the
   uniformity tests.
 * ``attack``: the factoring-attack table (``semiprimes.attack_table``).
+
+The sweeps (all but ``gpt4_footnote``) run one task per row or per n through
+``nextdigit.scale.run_tasks``: ``executor=`` spreads them over any ``concurrent.futures``
+executor (process pool, Dask), ``checkpoint=`` (a file) lets a killed sweep resume where it
+stopped, ``progress=`` shows a bar. Random rows draw from child seeds of ``rng``, so the table
+(except its ``seconds`` columns) does not depend on the executor.
 """
 from __future__ import annotations
 
@@ -24,16 +30,6 @@ __all__ = ["li_tvd", "first_digit", "library_bias", "gpt4_footnote", "attack", "
 
 GPT4_ANSWERS = [253489, 572931, 523749, 935271, 754823, 543219, 523891, 523689,
                 537218, 247856, 527893, 537891, 523198, 523817, 523481, 254839]
-
-
-def _progress(iterable, enabled: bool, desc: str):
-    if not enabled:
-        return iterable
-    try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover - tqdm is a dependency, but stay usable without it
-        return iterable
-    return tqdm(iterable, desc=desc, leave=False)
 
 
 def _ndigit_prime_count(n: int, base: int = 10) -> int:
@@ -71,79 +67,107 @@ NDIGIT_PRIME_COUNTS = {
 EXACT_BLOCK_MAX_DIGITS = 11
 
 
-def li_tvd(n_values=(6, 7, 8, 9, 10), tails=(1, 2, 3, 4), mc_n=(), mc_samples: int = 300, rng=None,
-           progress: bool = False) -> dict:
-    """TVD of ``DensityPrimeModel(n, tail=k)`` from uniform vs the heuristic: exact by the
-    block formula for n <= 11, Monte-Carlo (``mc_samples`` samples, 99% interval) beyond."""
+def _sweep(name: str, tasks, key: dict, executor, checkpoint, progress: bool) -> list:
+    """Run an experiment's tasks through ``nextdigit.scale.run_tasks`` (one task per row or per n)."""
+    from .scale import run_tasks
+
+    return run_tasks(tasks, {"experiment": name, **key}, executor, checkpoint, progress, name)
+
+
+def _li_tvd_row(n: int, k: int, method: str, mc_samples: int, seed) -> dict:
     from .analysis import block_tvd, monte_carlo_tvd
     from .samplers import DensityPrimeModel
 
-    rows = []
+    model = DensityPrimeModel(n, tail=k)
+    t0 = time.perf_counter()
+    if method.startswith("exact"):
+        value, lo, hi = block_tvd(n, k), None, None
+    else:
+        value, (lo, hi) = monte_carlo_tvd(model, _ndigit_prime_count(n), mc_samples, seed)
+    return {"digits": n, "tail": k, "method": method, "tvd": value, "ci_low": lo, "ci_high": hi,
+            "heuristic": model.estimated_tvd(), "seconds": time.perf_counter() - t0}
+
+
+def li_tvd(n_values=(6, 7, 8, 9, 10), tails=(1, 2, 3, 4), mc_n=(), mc_samples: int = 300, rng=None,
+           progress: bool = False, *, executor=None, checkpoint=None) -> dict:
+    """TVD of ``DensityPrimeModel(n, tail=k)`` from uniform vs the heuristic: exact by the
+    block formula for n <= 11, Monte-Carlo (``mc_samples`` samples, 99% interval) beyond, each
+    Monte-Carlo row from its own child of ``rng``'s seed. One task per row (``executor``,
+    ``checkpoint`` as in ``nextdigit.scale``)."""
+    from .scale import checkpoint_seed, seed_sequences
+
     exact_n = [n for n in n_values if n <= EXACT_BLOCK_MAX_DIGITS]
     mc_n = list(mc_n) + [n for n in n_values if n > EXACT_BLOCK_MAX_DIGITS]
     jobs = [(n, k, "exact (block formula)") for n in exact_n for k in tails if k < n]
     jobs += [(n, k, "Monte-Carlo") for n in mc_n for k in tails if k < n]
-    for n, k, method in _progress(jobs, progress, "li-tvd"):
-        model = DensityPrimeModel(n, tail=k)
-        t0 = time.perf_counter()
-        if method.startswith("exact"):
-            value, lo, hi = block_tvd(n, k), None, None
-        else:
-            value, (lo, hi) = monte_carlo_tvd(model, _ndigit_prime_count(n), mc_samples, rng)
-        rows.append({"digits": n, "tail": k, "method": method, "tvd": value, "ci_low": lo, "ci_high": hi,
-                     "heuristic": model.estimated_tvd(), "seconds": time.perf_counter() - t0})
+    has_mc = any(m == "Monte-Carlo" for _, _, m in jobs)
+    seeds = seed_sequences(rng, len(jobs)) if has_mc else [None] * len(jobs)
+    tasks = [(_li_tvd_row, (n, k, m, mc_samples, s)) for (n, k, m), s in zip(jobs, seeds)]
+    key = {"jobs": jobs, "mc_samples": mc_samples, "seed": checkpoint_seed(rng, checkpoint) if has_mc else None}
+    rows = _sweep("li-tvd", tasks, key, executor, checkpoint, progress)
     return {"name": "li-tvd", "rows": rows,
             "columns": ["digits", "tail", "method", "tvd", "ci_low", "ci_high", "heuristic", "seconds"]}
 
 
-def first_digit(n_values=(4, 6, 8, 10), progress: bool = False) -> dict:
-    """Exact leading-digit distribution of n-digit primes vs li's prediction."""
+def _first_digit_row(n: int) -> dict:
     from .density import density_masses
     from .prefix import digit_counts
 
-    rows = []
-    for n in _progress(list(n_values), progress, "first-digit"):
-        counts = [int(c) for c in digit_counts("", n)]
-        total = sum(counts)
-        edges = [d * 10 ** (n - 1) for d in range(1, 11)]
-        edges[0] = max(edges[0], 2)
-        li = density_masses(edges)
-        li = li / li.sum()
-        exact = [c / total for c in counts[1:]]
-        rows.append({"digits": n, "total": total, **{f"p{d}": exact[d - 1] for d in range(1, 10)},
-                     "li_p1": float(li[0]), "li_p9": float(li[8]),
-                     "tvd_exact_vs_li": 0.5 * float(np.abs(np.array(exact) - li).sum())})
+    counts = [int(c) for c in digit_counts("", n)]
+    total = sum(counts)
+    edges = [d * 10 ** (n - 1) for d in range(1, 11)]
+    edges[0] = max(edges[0], 2)
+    li = density_masses(edges)
+    li = li / li.sum()
+    exact = [c / total for c in counts[1:]]
+    return {"digits": n, "total": total, **{f"p{d}": exact[d - 1] for d in range(1, 10)},
+            "li_p1": float(li[0]), "li_p9": float(li[8]),
+            "tvd_exact_vs_li": 0.5 * float(np.abs(np.array(exact) - li).sum())}
+
+
+def first_digit(n_values=(4, 6, 8, 10), progress: bool = False, *, executor=None, checkpoint=None) -> dict:
+    """Exact leading-digit distribution of n-digit primes vs li's prediction (one task per n)."""
+    ns = [int(n) for n in n_values]
+    rows = _sweep("first-digit", [(_first_digit_row, (n,)) for n in ns], {"n_values": ns}, executor, checkpoint,
+                  progress)
     return {"name": "first-digit", "rows": rows,
             "columns": ["digits", "total"] + [f"p{d}" for d in range(1, 10)] + ["li_p1", "li_p9", "tvd_exact_vs_li"]}
 
 
-def library_bias(digit_values=(6, 7), progress: bool = False) -> dict:
-    """Exact TVD from uniform of library samplers vs nextdigit's, on n-digit primes."""
+def _library_bias_rows(n: int) -> list[dict]:
     from .analysis import block_tvd, exact_distribution, next_prime_after_random_tvd, sympy_randprime_tvd, tvd
     from .counting import primes_between
     from .samplers import ExactPrimeModel
 
     rows = []
-    for n in _progress(list(digit_values), progress, "library-bias"):
-        lo, hi = 10 ** (n - 1), 10**n
-        rows.append({"digits": n, "sampler": "sympy.randprime(10**(n-1), 10**n)",
-                     "tvd": sympy_randprime_tvd(lo, hi), "how": "exact (gap weights)"})
-        rows.append({"digits": n, "sampler": "next_prime(uniform n-digit)",
-                     "tvd": next_prime_after_random_tvd(lo, hi), "how": "exact (gap weights)"})
-        if n <= 6:
-            dist = exact_distribution(ExactPrimeModel(n))
-            support = [str(int(p)) for p in primes_between(lo, hi)]
-            value = float(tvd(dist, {k: Fraction(1, len(support)) for k in support}))
-            rows.append({"digits": n, "sampler": "nextdigit ExactPrimeModel", "tvd": value,
-                         "how": "exact (tree traversal, Fractions)"})
-        else:
-            rows.append({"digits": n, "sampler": "nextdigit ExactPrimeModel", "tvd": 0.0,
-                         "how": "0 by construction (probabilities are count ratios)"})
-        rows.append({"digits": n, "sampler": "nextdigit RandomizedPrimeModel / random_prime", "tvd": 0.0,
-                     "how": "0 by construction (rejection on exactly uniform candidates)"})
-        rows.append({"digits": n, "sampler": "nextdigit DensityPrimeModel(tail=3)", "tvd": block_tvd(n, 3),
-                     "how": "exact (block formula)"})
-    return {"name": "library-bias", "rows": rows, "columns": ["digits", "sampler", "tvd", "how"]}
+    lo, hi = 10 ** (n - 1), 10**n
+    rows.append({"digits": n, "sampler": "sympy.randprime(10**(n-1), 10**n)",
+                 "tvd": sympy_randprime_tvd(lo, hi), "how": "exact (gap weights)"})
+    rows.append({"digits": n, "sampler": "next_prime(uniform n-digit)",
+                 "tvd": next_prime_after_random_tvd(lo, hi), "how": "exact (gap weights)"})
+    if n <= 6:
+        dist = exact_distribution(ExactPrimeModel(n))
+        support = [str(int(p)) for p in primes_between(lo, hi)]
+        value = float(tvd(dist, {k: Fraction(1, len(support)) for k in support}))
+        rows.append({"digits": n, "sampler": "nextdigit ExactPrimeModel", "tvd": value,
+                     "how": "exact (tree traversal, Fractions)"})
+    else:
+        rows.append({"digits": n, "sampler": "nextdigit ExactPrimeModel", "tvd": 0.0,
+                     "how": "0 by construction (probabilities are count ratios)"})
+    rows.append({"digits": n, "sampler": "nextdigit RandomizedPrimeModel / random_prime", "tvd": 0.0,
+                 "how": "0 by construction (rejection on exactly uniform candidates)"})
+    rows.append({"digits": n, "sampler": "nextdigit DensityPrimeModel(tail=3)", "tvd": block_tvd(n, 3),
+                 "how": "exact (block formula)"})
+    return rows
+
+
+def library_bias(digit_values=(6, 7), progress: bool = False, *, executor=None, checkpoint=None) -> dict:
+    """Exact TVD from uniform of library samplers vs nextdigit's, on n-digit primes (one task per n)."""
+    ns = [int(n) for n in digit_values]
+    parts = _sweep("library-bias", [(_library_bias_rows, (n,)) for n in ns], {"digit_values": ns}, executor,
+                   checkpoint, progress)
+    return {"name": "library-bias", "rows": [r for part in parts for r in part],
+            "columns": ["digits", "sampler", "tvd", "how"]}
 
 
 def gpt4_footnote() -> dict:
@@ -162,15 +186,23 @@ def gpt4_footnote() -> dict:
             "answers": GPT4_ANSWERS}
 
 
-def attack(n_values=(2, 3, 4, 5, 6, 8, 10, 12), trials: int = 20, budget: int = 2000, rng=0,
-           progress: bool = False) -> dict:
-    """The factoring-attack table."""
+def _attack_rows(n: int, trials: int, budget: int, seed) -> list[dict]:
     from .semiprimes import attack_table
 
-    rows = []
-    for n in _progress(list(n_values), progress, "attack"):
-        rows += attack_table([n], trials=trials, rng=rng, budget=budget)
-    return {"name": "attack", "rows": rows,
+    return attack_table([n], trials=trials, rng=seed, budget=budget)
+
+
+def attack(n_values=(2, 3, 4, 5, 6, 8, 10, 12), trials: int = 20, budget: int = 2000, rng=0,
+           progress: bool = False, *, executor=None, checkpoint=None) -> dict:
+    """The factoring-attack table; one task per n, each with its own child of ``rng``'s seed."""
+    from .scale import checkpoint_seed, seed_sequences
+
+    ns = [int(n) for n in n_values]
+    seeds = seed_sequences(rng, len(ns))
+    tasks = [(_attack_rows, (n, trials, budget, s)) for n, s in zip(ns, seeds)]
+    key = {"n_values": ns, "trials": trials, "budget": budget, "seed": checkpoint_seed(rng, checkpoint)}
+    parts = _sweep("attack", tasks, key, executor, checkpoint, progress)
+    return {"name": "attack", "rows": [r for part in parts for r in part],
             "columns": ["digits", "model", "trials", "success_rate", "seconds_per_N", "tvd_lower_bound",
                         "tvd_lower_bound_issue_form"]}
 

@@ -211,17 +211,43 @@ def generate(model, prompt: str = "", rng=None, max_tokens: int = 100_000, *, ou
     raise RuntimeError(f"model {_name(model)} did not emit the end token within max_tokens={max_tokens}")
 
 
-def generate_many(model, size: int, prompt: str = "", rng=None, max_tokens: int = 100_000) -> list[str]:
-    """``size`` independent outputs.  Models with a fast batched path (``sample_many``) use it;
-    otherwise the samples come from one generator in sequence (same seed, same list)."""
+GENERATE_CHUNK = 4096  # samples per task of generate_many (fixed: the split must not depend on the executor)
+
+
+def _generate_chunk(model, count: int, prompt: str, seed, max_tokens: int) -> list[str]:
+    gen = np.random.default_rng(seed)
+    fast = getattr(model, "sample_many", None)
+    if fast is not None and prompt == "":
+        return list(fast(count, gen))
+    return [generate(model, prompt, gen, max_tokens) for _ in range(count)]
+
+
+def generate_many(model, size: int, prompt: str = "", rng=None, max_tokens: int = 100_000, *,
+                  executor=None, checkpoint=None, progress: bool = False) -> list[str]:
+    """``size`` independent outputs of ``model`` after ``prompt``.
+
+    Mass sampling: the samples are drawn in chunks of ``GENERATE_CHUNK``, chunk i from the i-th
+    child of ``rng``'s seed (``SeedSequence.spawn``), so the list is the same whatever
+    ``executor`` (any ``concurrent.futures.Executor``, e.g. a process pool or
+    ``dask.distributed.Client.get_executor()``) runs the chunks. Models with a fast batched path
+    (``sample_many(count, generator)``) use it inside each chunk. ``checkpoint`` (a file; needs an
+    int ``rng``) and ``progress`` as in ``nextdigit.scale``.
+    """
+    from .scale import checkpoint_seed, run_tasks, seed_sequences
+
     size = as_int(size, "size")
     if size < 0:
         raise ValueError(f"size must be >= 0, got {size}")
-    gen = as_generator(rng)
-    fast = getattr(model, "sample_many", None)
-    if fast is not None and prompt == "":
-        return fast(size, gen)
-    return [generate(model, prompt, gen, max_tokens) for _ in range(size)]
+    prompt = _check_text("prompt", prompt)
+    max_tokens = as_int(max_tokens, "max_tokens")
+    if max_tokens < 1:
+        raise ValueError(f"max_tokens must be >= 1, got {max_tokens}")
+    sizes = [min(GENERATE_CHUNK, size - i) for i in range(0, size, GENERATE_CHUNK)]
+    key = {"job": "generate_many", "model": _name(model), "size": size, "prompt": prompt,
+           "seed": checkpoint_seed(rng, checkpoint)}
+    seeds = seed_sequences(rng, len(sizes))
+    tasks = [(_generate_chunk, (model, c, prompt, s, max_tokens)) for c, s in zip(sizes, seeds)]
+    return [x for part in run_tasks(tasks, key, executor, checkpoint, progress, "chunks") for x in part]
 
 
 def sample_deterministic_batch(model, size: int, rng=None, max_tokens: int = 100_000) -> list[str]:
