@@ -195,7 +195,6 @@ def generate(model, prompt: str = "", rng=None, max_tokens: int = 100_000, *, ou
     gen = as_generator(rng)
     vocab = model.vocab
     output_prefix = _check_text("output_prefix", output_prefix)
-    out: list[str] = [output_prefix] if output_prefix else []
     text = output_prefix
     counts_fn = getattr(model, "next_token_counts", None)
     for _ in range(max_tokens):
@@ -206,8 +205,7 @@ def generate(model, prompt: str = "", rng=None, max_tokens: int = 100_000, *, ou
             i = _sample_index(p, gen)
         if i == vocab.end_index:
             return text
-        out.append(vocab.tokens[i])
-        text = "".join(out)
+        text += vocab.tokens[i]
     raise RuntimeError(f"model {_name(model)} did not emit the end token within max_tokens={max_tokens}")
 
 
