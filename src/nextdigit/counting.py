@@ -340,9 +340,13 @@ def count_primes(a, b, *, threads=None, executor=None, checkpoint=None, progress
     if executor is not None or checkpoint is not None or progress:
         if b > TWO64:
             raise ValueError("executor/checkpoint/progress apply to intervals below 2**64")
+        if lo >= b:
+            return 0
+        if _mode is None and _use_pi(lo, b, 2):  # two pi(x) calls beat any split of the span
+            return _pi(b - 1, t) - _pi(lo - 1, t)
         from .scale import split_count
 
-        return split_count(lo, b, executor=executor, checkpoint=checkpoint, progress=progress) if lo < b else 0
+        return split_count(lo, b, executor=executor, checkpoint=checkpoint, progress=progress)
     if b > TWO64:
         big_lo = max(lo, TWO64)
         n_big = len(_big_offsets(big_lo, b))
