@@ -34,6 +34,7 @@ def run(*args, check=True):
         ["experiment", "library-bias", "--digits", "5"],
         ["experiment", "li-tvd", "--digits", "6"],
         ["experiment", "attack", "--digits", "2", "3"],
+        ["experiment", "twenty-questions", "--digits", "4", "6", "--seed", "2"],
     ],
 )
 def test_command_json(args):
@@ -67,6 +68,20 @@ def test_plot_writes_png(tmp_path):
         f = tmp_path / "x.png"
         run(*args, "--plot", str(f))
         assert f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_workers_and_checkpoint_give_the_same_answers(tmp_path):
+    ck = str(tmp_path / "count.json")
+    a = json.loads(run("count", "10^18", "10^18+2^31", "--workers", "2", "--checkpoint", ck, "--json").stdout)
+    b = json.loads(run("count", "10^18", "10^18+2^31", "--json").stdout)
+    assert a == b
+    keep = ("digits", "model", "success_rate")
+    rows = [json.loads(run("experiment", "attack", "--digits", "2", "3", "--seed", "5", *extra, "--json").stdout)["rows"]
+            for extra in ([], ["--workers", "2"])]
+    plain, pooled = ([{k: r[k] for k in keep} for r in rs] for rs in rows)
+    assert plain == pooled
+    r = run("experiment", "polyroots", "--workers", "2", check=False)
+    assert r.returncode == 2 and "timing table" in r.stderr
 
 
 def test_bad_arguments_exit_2():

@@ -159,3 +159,19 @@ def test_polyroots_any(degree, low, high):
         if model is not None:
             assert task.probability(generate(model, rng=0)) > 0
         PolyRootsHiddenSeedModel(task)
+
+
+@SETTINGS
+@given(st.one_of(st.integers(-2, 10), anything), st.one_of(st.text(max_size=12), anything),
+       st.one_of(st.text(alphabet="01$", max_size=5), anything))
+def test_twenty_questions_any(m, prompt, output):
+    from nextdigit.twentyq import TwentyQuestionsARModel, TwentyQuestionsHiddenSeedModel
+
+    model = call(TwentyQuestionsARModel, m)
+    if model is not None:
+        try:
+            c = model.next_token_counts(prompt, output)
+        except (TypeError, ValueError):  # ModelError is a ValueError: no object fits the answers
+            c = None
+        assert c is None or (len(c) == len(model.vocab) and sum(c) > 0)
+    call(TwentyQuestionsHiddenSeedModel, m)

@@ -11,6 +11,11 @@ and ``columns`` (their display order); ``plot_experiment`` draws one (matplotlib
 * ``gpt4_footnote``: the essay's 16 answers to "give me a random 6-digit number" through the
   uniformity tests.
 * ``attack``: the factoring-attack table (``semiprimes.attack_table``).
+* ``polyroots``: the essay's other tasks, cost of the autoregressive model vs the hidden-state
+  model: a uniform k-digit number (the baseline, no gap) and a random polynomial with integer
+  roots written coefficients first (``polyroots.cost_table``).
+* ``twenty-questions``: Twenty Questions over SHA-256 bits of 2**m objects, AR answerer (counts
+  the consistent objects, cost ~ 2**m) vs hidden-seed answerer (``twentyq.cost_table``).
 
 The sweeps (all but ``gpt4_footnote``) run one task per row or per n through
 ``nextdigit.scale.run_tasks``: ``executor=`` spreads them over any ``concurrent.futures``
@@ -25,7 +30,8 @@ from fractions import Fraction
 
 import numpy as np
 
-__all__ = ["li_tvd", "first_digit", "library_bias", "gpt4_footnote", "attack", "EXPERIMENTS", "plot_experiment",
+__all__ = ["li_tvd", "first_digit", "library_bias", "gpt4_footnote", "attack", "polyroots", "twenty_questions",
+           "EXPERIMENTS", "plot_experiment",
            "GPT4_ANSWERS", "format_table"]
 
 GPT4_ANSWERS = [253489, 572931, 523749, 935271, 754823, 543219, 523891, 523689,
@@ -207,12 +213,29 @@ def attack(n_values=(2, 3, 4, 5, 6, 8, 10, 12), trials: int = 20, budget: int = 
                         "tvd_lower_bound_issue_form"]}
 
 
+def polyroots(samples: int = 20, rng=0, progress: bool = False) -> dict:
+    """AR vs hidden-state cost and agreement: uniform k-digit numbers and polynomials with
+    integer roots (``polyroots.cost_table``; a timing table, so it runs in-process)."""
+    from .polyroots import cost_table
+
+    return cost_table(samples=samples, rng=rng)
+
+
+def twenty_questions(m_values=(8, 10, 12, 16, 20), samples: int = 10, rng=0, progress: bool = False) -> dict:
+    """AR vs hidden-seed Twenty Questions over SHA-256 bits (``twentyq.cost_table``)."""
+    from .twentyq import cost_table
+
+    return cost_table(m_values=tuple(m_values), samples=samples, rng=rng, progress=progress)
+
+
 EXPERIMENTS = {
     "li-tvd": li_tvd,
     "first-digit": first_digit,
     "library-bias": library_bias,
     "gpt4-footnote": gpt4_footnote,
     "attack": attack,
+    "polyroots": polyroots,
+    "twenty-questions": twenty_questions,
 }
 
 
@@ -250,6 +273,22 @@ def plot_experiment(result: dict, path: str) -> None:
             ax.semilogy([r["digits"] for r in rs], [r["seconds_per_N"] for r in rs], "o-", label=model)
         ax.set_xlabel("digits n of p and q")
         ax.set_ylabel("seconds per N")
+        ax.legend()
+    elif name == "twenty-questions":
+        ms = [r["m"] for r in rows]
+        for col, label in (("ar_seconds", "AR answerer (hashes 2^m objects per answer)"),
+                           ("ar_table_seconds", "AR answerer with a cached hash table"),
+                           ("hidden_seconds", "hidden-seed answerer")):
+            ax.semilogy(ms, [r.get(col) or float("nan") for r in rows], "o-", label=label)
+        ax.set_xlabel("m (universe of 2^m objects)")
+        ax.set_ylabel("seconds per 20-answer transcript")
+        ax.legend()
+    elif name == "polyroots":
+        rs = [r for r in rows if r["task"] == "polyroots"]
+        ax.loglog([r["support"] for r in rs], [r["ar_s_per_sample"] for r in rs], "o", label="AR model")
+        ax.loglog([r["support"] for r in rs], [r["hidden_s_per_sample"] for r in rs], "s", label="hidden seed")
+        ax.set_xlabel("root multisets C(R+d-1, d)")
+        ax.set_ylabel("seconds per sample")
         ax.legend()
     elif name == "digits":
         ax.bar(range(len(result["probabilities"])), result["probabilities"])
