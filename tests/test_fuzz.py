@@ -2,6 +2,8 @@
 documented TypeError / ValueError -- never another exception, a crash or a hang."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -10,7 +12,9 @@ import nextdigit as nd
 from nextdigit.cli import build_parser, parse_int
 from nextdigit.samplers import DensityPrimeModel, ExactPrimeModel, RandomizedPrimeModel, random_prime
 
-SETTINGS = settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+# NEXTDIGIT_FUZZ_EXAMPLES=5000 python -m pytest tests/test_fuzz.py  for a long run
+EXAMPLES = int(os.environ.get("NEXTDIGIT_FUZZ_EXAMPLES", "150"))
+SETTINGS = settings(max_examples=EXAMPLES, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
 
 ints = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70),
@@ -96,7 +100,7 @@ def test_models_and_random_prime_any(digits, base, rng):
     call(DensityPrimeModel, digits, tail=base)
 
 
-@settings(max_examples=300, deadline=1000)
+@settings(max_examples=2 * EXAMPLES, deadline=1000)
 @given(st.text(max_size=30))
 def test_cli_parse_int_never_crashes(text):
     import argparse
@@ -107,7 +111,7 @@ def test_cli_parse_int_never_crashes(text):
         pass
 
 
-@settings(max_examples=150, deadline=2000)
+@settings(max_examples=EXAMPLES, deadline=2000)
 @given(st.lists(st.sampled_from(["isprime", "count", "digits", "sample", "--digits", "--json", "7", "-3",
                                  "2^70", "x", "--model", "exact", "--count", "0", "--seed", "1.5", "--tail"]),
                 max_size=7))
