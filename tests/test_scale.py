@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from nextdigit import count_primes, prime_histogram, prime_pi
-from nextdigit.analysis import monte_carlo_tvd
+from nextdigit.analysis import block_tvd, monte_carlo_tvd
 from nextdigit.experiments import attack, li_tvd
 from nextdigit.models import generate_many
 from nextdigit.samplers import DensityPrimeModel, ExactPrimeModel, RandomizedPrimeModel, random_primes
@@ -29,6 +29,7 @@ def _jobs(executor):
     return {
         "count": count_primes(10**18, 10**18 + 2 * 2**30, executor=executor),  # sieved pieces (pi is dearer)
         "histogram": prime_histogram(10**10, 2**28, 10, executor=executor).tolist(),
+        "block_tvd": block_tvd(7, 2, chunk_blocks=1 << 16, executor=executor),
         "mc_tvd": monte_carlo_tvd(DensityPrimeModel(8, tail=2), 5761455, 600, rng=5, executor=executor),
         "randomized": generate_many(RandomizedPrimeModel(12), 9000, rng=6, executor=executor),
         "exact": generate_many(ExactPrimeModel(7), 5000, rng=7, executor=executor),
@@ -55,6 +56,7 @@ def test_seed_sequences():
 def test_split_jobs_match_references(in_process):
     # in-process (executor=None) counts take the unsplit route; the executors below run the
     # split pieces, so comparing with them checks the split too
+    assert in_process["block_tvd"] == pytest.approx(block_tvd(7, 2), rel=1e-12)  # other chunking: rounding only
     assert count_primes(10**9, 10**9 + 3 * 2**30, executor=ThreadPoolExecutor(1)) == \
         prime_pi(10**9 + 3 * 2**30 - 1) - prime_pi(10**9 - 1)  # a span pi counts faster is not split
     assert len(in_process["randomized"]) == 9000 and len(set(map(len, in_process["randomized"]))) == 1

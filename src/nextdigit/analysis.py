@@ -140,40 +140,72 @@ def _block_density(lo: np.ndarray, w: float) -> np.ndarray:
     return w / 6.0 * (1.0 / np.log(a) + 4.0 / np.log(m) + 1.0 / np.log(b))
 
 
-def block_tvd(digits, tail, base=10, *, chunk_blocks: int = 1 << 22, threads=None) -> float:
+def _block_density_sum(lo: int, w: int, start: int, m: int) -> float:
+    """Sum of the density masses of blocks start .. start+m-1 (block i = [lo + i*w, lo + (i+1)*w))."""
+    a = lo + start * w
+    return float(_block_density(a + w * np.arange(m, dtype=np.float64), float(w)).sum())
+
+
+def _block_abs_diff(lo: int, w: int, start: int, m: int, d_tot: float, c_tot: int) -> float:
+    """sum |D(B)/D_tot - C(B)/C_tot| over blocks start .. start+m-1 (one histogram, threads=1)."""
+    from .counting import prime_histogram
+
+    a = lo + start * w
+    c = prime_histogram(a, w, m, threads=1).astype(np.float64)
+    d = _block_density(a + w * np.arange(m, dtype=np.float64), float(w))
+    return float(np.abs(d / d_tot - c / c_tot).sum())
+
+
+def block_tvd(digits, tail, base=10, *, chunk_blocks: int = 1 << 22, threads=None, executor=None, checkpoint=None,
+              progress: bool = False) -> float:
     """Exact TVD from uniform of ``DensityPrimeModel(digits, tail)`` (density 'li'), by the
     block formula TVD = 1/2 sum_B |D(B)/D_tot - C(B)/C_tot| over the blocks B of base**tail
     numbers: the model lands in B with probability D(B)/D_tot (density masses telescope down
     the digit tree) and is uniform on B's C(B) primes; blocks without primes are the dead-end
-    mass. C(B) comes from one histogram pass of the counting engine, D(B) from a Simpson rule
-    on each block (D_tot is the sum, so rounding cancels)."""
+    mass. C_tot is the number of n-digit primes (``count_primes``), C(B) comes from histogram
+    passes of the counting engine, D(B) from a Simpson rule on each block (D_tot is the sum of
+    the same D(B), so rounding cancels).
+
+    The blocks are processed in chunks of ``chunk_blocks``, two passes (density totals, then the
+    sum of differences), each chunk a task of ``nextdigit.scale.run_tasks``: with ``executor``
+    the chunks run anywhere and the result is bit-for-bit the same (partial sums are added in
+    chunk order); ``checkpoint`` (a file; the density pass uses ``checkpoint + ".density"``)
+    lets a killed run resume. Without an executor the histograms use ``threads``.
+    """
     from ._validate import as_int, check_base, check_digits
-    from .counting import prime_histogram
+    from .counting import count_primes, prime_histogram
+    from .scale import run_tasks
 
     n = check_digits(digits)
     k = as_int(tail, "tail")
     b = check_base(base)
+    chunk_blocks = as_int(chunk_blocks, "chunk_blocks")
     if n < 2 or not 0 <= k < n:
         raise ValueError(f"need digits >= 2 and 0 <= tail < digits, got digits={n}, tail={k}")
+    if chunk_blocks < 1:
+        raise ValueError(f"chunk_blocks must be >= 1, got {chunk_blocks}")
     lo, hi = b ** (n - 1), b**n
     w = b**k
     nblocks = (hi - lo) // w
-    # pass 1: totals
-    c_tot = 0
-    d_tot = 0.0
-    for start in range(0, nblocks, chunk_blocks):
-        m = min(chunk_blocks, nblocks - start)
-        a = lo + start * w
-        c_tot += int(prime_histogram(a, w, m, threads=threads).sum(dtype=np.uint64))
-        d_tot += float(_block_density(a + w * np.arange(m, dtype=np.float64), float(w)).sum())
-    # pass 2: the sum of |differences| (the histogram is recomputed rather than stored)
+    chunks = [(start, min(chunk_blocks, nblocks - start)) for start in range(0, nblocks, chunk_blocks)]
+    key = {"job": "block_tvd", "digits": n, "tail": k, "base": b, "chunk_blocks": chunk_blocks}
+    c_tot = count_primes(lo, hi)
+    density = [(_block_density_sum, (lo, w, s, m)) for s, m in chunks]
+    d_tot = float(sum(run_tasks(density, {**key, "pass": "density"}, executor,
+                                None if checkpoint is None else f"{checkpoint}.density", progress, "density")))
+    if executor is None and checkpoint is None:  # in-process: let the histograms use every thread
+        acc = 0.0
+        for s, m in chunks:
+            a = lo + s * w
+            c = prime_histogram(a, w, m, threads=threads).astype(np.float64)
+            d = _block_density(a + w * np.arange(m, dtype=np.float64), float(w))
+            acc += float(np.abs(d / d_tot - c / c_tot).sum())
+        return 0.5 * acc
+    diffs = [(_block_abs_diff, (lo, w, s, m, d_tot, c_tot)) for s, m in chunks]
+    parts = run_tasks(diffs, {**key, "pass": "differences", "d_tot": d_tot}, executor, checkpoint, progress, "blocks")
     acc = 0.0
-    for start in range(0, nblocks, chunk_blocks):
-        m = min(chunk_blocks, nblocks - start)
-        a = lo + start * w
-        c = prime_histogram(a, w, m, threads=threads).astype(np.float64)
-        d = _block_density(a + w * np.arange(m, dtype=np.float64), float(w))
-        acc += float(np.abs(d / d_tot - c / c_tot).sum())
+    for x in parts:  # the same order of additions as in-process
+        acc += x
     return 0.5 * acc
 
 
