@@ -146,6 +146,8 @@ class RandomizedPrimeModel(_PrimeModelBase):
         self.exact_window = as_int(exact_window, "exact_window")
         if self.exact_window < 0:
             raise ValueError(f"exact_window must be >= 0, got {self.exact_window}")
+        # arguments of the C sampler (every n-digit number below 2**64), or None
+        self._ar_args = (self.lo, self.hi - 1, self.base ** (self.digits - 1), self.base) if self.hi <= U64_MAX + 1 else None
 
     def next_token_distribution(self, prompt: str, output: str, rng) -> np.ndarray:
         v, k, w = self._prefix(output)
@@ -183,11 +185,10 @@ class RandomizedPrimeModel(_PrimeModelBase):
 
     def sample_many(self, size: int, rng=None) -> list[str]:
         """``size`` outputs of the model (the whole digit-by-digit run in C below 2**64)."""
-        gen = as_generator(rng)
-        if self.hi <= U64_MAX + 1:
-            top = self.base ** (self.digits - 1)
-            vals = _randprime.ar_sample(self.lo, self.hi - 1, top, self.base, gen, size)
-            return [_to_str(int(x), self.base) for x in vals]
+        gen = rng if type(rng) is np.random.Generator else as_generator(rng)
+        args = self._ar_args
+        if args is not None:
+            return _randprime.ar_sample(args[0], args[1], args[2], args[3], gen, size, True)
         from .models import generate
 
         return [generate(self, "", gen) for _ in range(size)]
