@@ -6,7 +6,9 @@
 * ``randomized AR D digits``: the stateless randomized model (one fresh uniform prime completion
   per digit) vs the naive Python loop doing the same with random.randrange + gmpy2.is_prime,
   beside ``random_prime`` in the same window for the "n x random_prime" yardstick;
-* ``density model 100 digits``: DensityPrimeModel per sample with tail 4 and 6.
+* ``density model 100 digits``: DensityPrimeModel per sample with tail 4 and 6;
+* ``exact model 12 digits``: ExactPrimeModel per sample, cold (a fresh model and an empty pi
+  cache every round) and warm (the same model after 20 samples).
 """
 import random
 from concurrent.futures import ProcessPoolExecutor
@@ -17,7 +19,7 @@ import pytest
 import sympy
 
 from nextdigit.models import generate
-from nextdigit.samplers import DensityPrimeModel, RandomizedPrimeModel, random_prime, random_primes
+from nextdigit.samplers import DensityPrimeModel, ExactPrimeModel, RandomizedPrimeModel, random_prime, random_primes
 
 
 def gmpy_rejection_prime(bits, rnd):
@@ -101,3 +103,23 @@ def test_density_model_100_digits(benchmark, tail):
     gen = np.random.default_rng(tail)
     out = benchmark.pedantic(lambda: generate(model, "", gen), rounds=5, iterations=1)
     assert len(out) <= 100
+
+
+@pytest.mark.parametrize("cache", ["cold", "warm"])
+def test_exact_model_12_digits(benchmark, cache):
+    from nextdigit import pi as pi_module
+
+    benchmark.group = "exact model 12 digits"
+    gen = np.random.default_rng(12)
+    if cache == "warm":
+        model = ExactPrimeModel(12)
+        for _ in range(20):
+            generate(model, "", gen)
+        out = benchmark.pedantic(lambda: generate(model, "", gen), rounds=50, iterations=1)
+    else:
+        def cold():
+            pi_module.clear_cache()
+            return generate(ExactPrimeModel(12), "", gen)
+
+        out = benchmark.pedantic(cold, rounds=5, iterations=1)
+    assert len(out) == 12 and gmpy2.is_prime(int(out))
