@@ -198,7 +198,7 @@ def cmd_tvd(args):
 
     model = DensityPrimeModel(args.digits, tail=args.tail)
     if args.samples is None and args.digits <= 11:
-        value, ci, method = block_tvd(args.digits, args.tail), None, "exact (block formula)"
+        value, ci, method = _run_scaled(args, block_tvd, args.digits, args.tail), None, "exact (block formula)"
     else:
         value, ci = _run_scaled(args, monte_carlo_tvd, model, _ndigit_prime_count(args.digits),
                                 args.samples or 300, args.seed)
