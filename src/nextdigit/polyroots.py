@@ -223,31 +223,30 @@ class UniformNumberModel:
         return _counts_to_distribution(self.next_token_counts(prompt, output))
 
 
-class UniformNumberHiddenSeedModel:
-    """Hidden-seed counterpart: the seed in [0, (b-1) b^(n-1)) *is* the number minus b^(n-1);
-    ``next_token_distribution(prompt, output, seed)`` is a point mass on its next digit (by
-    position), then the end token."""
+class _SeedTextModel:
+    """A hidden-seed model that writes ``text(seed)`` by position: ``next_token_distribution(
+    prompt, output, seed)`` is a point mass on the character at position len(output), then the
+    end token.  Subclasses set ``vocab``, ``seed_space`` and ``_make_text(seed)``; the text of
+    the last seed is memoised (a sample asks for it once per token)."""
 
     deterministic = True
+    _memo: tuple[int, str] | None = None
 
-    def __init__(self, digits, base=10):
-        self.task = UniformNumberTask(digits, base)
-        self.digits, self.base, self.vocab = self.task.digits, self.task.base, self.task.vocab
-        self.seed_space = self.task.support_size
-        self._memo: tuple[int, str] | None = None
+    def _make_text(self, seed: int) -> str:
+        raise NotImplementedError
 
-    @property
-    def name(self) -> str:
-        return f"UniformNumberHiddenSeedModel(digits={self.digits}, base={self.base})"
+    def _check_seed(self, seed) -> int:
+        s = as_int(seed, "seed")
+        if not 0 <= s < self.seed_space:
+            raise ValueError(f"seed must be in [0, {self.seed_space}), got {s}")
+        return s
 
     def text(self, seed) -> str:
         s = as_int(seed, "seed")
         memo = self._memo
         if memo is not None and memo[0] == s:
             return memo[1]
-        if not 0 <= s < self.seed_space:
-            raise ValueError(f"seed must be in [0, {self.seed_space}), got {s}")
-        t = _to_base(self.task.lo + s, self.base)
+        t = self._make_text(self._check_seed(s))
         self._memo = (s, t)
         return t
 
@@ -255,6 +254,24 @@ class UniformNumberHiddenSeedModel:
         own = self.text(seed)
         k = len(output)
         return self.vocab.point_mass(own[k] if k < len(own) else END)
+
+
+class UniformNumberHiddenSeedModel(_SeedTextModel):
+    """Hidden-seed counterpart: the seed in [0, (b-1) b^(n-1)) *is* the number minus b^(n-1);
+    ``next_token_distribution(prompt, output, seed)`` is a point mass on its next digit (by
+    position), then the end token."""
+
+    def __init__(self, digits, base=10):
+        self.task = UniformNumberTask(digits, base)
+        self.digits, self.base, self.vocab = self.task.digits, self.task.base, self.task.vocab
+        self.seed_space = self.task.support_size
+
+    @property
+    def name(self) -> str:
+        return f"UniformNumberHiddenSeedModel(digits={self.digits}, base={self.base})"
+
+    def _make_text(self, seed: int) -> str:
+        return _to_base(self.task.lo + seed, self.base)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -575,20 +592,17 @@ class PolyRootsARModel:
 # ---------------------------------------------------------------------------------------------
 # hidden state: a seed, or scratch tokens
 # ---------------------------------------------------------------------------------------------
-class PolyRootsHiddenSeedModel:
+class PolyRootsHiddenSeedModel(_SeedTextModel):
     """Deterministic given a seed drawn out of sight: the seed in [0, R^d) indexes the ordered
     root tuple (r_i = low + i-th base-R digit of the seed); the model sorts, expands and writes
     its text by position.  ``next_token_distribution(prompt, output, seed)`` is a point mass.
     The text of the last seed is memoised, so a sample costs O(d^2) once plus O(1) per token."""
-
-    deterministic = True
 
     def __init__(self, task):
         if not isinstance(task, PolyRootsTask):
             raise TypeError(f"task must be a PolyRootsTask, not {type(task).__name__}")
         self.task, self.vocab = task, task.vocab
         self.seed_space = task.num_tuples
-        self._memo: tuple[int, str] | None = None
 
     @property
     def name(self) -> str:
@@ -596,28 +610,15 @@ class PolyRootsHiddenSeedModel:
         return f"PolyRootsHiddenSeedModel(degree={t.degree}, low={t.low}, high={t.high})"
 
     def roots(self, seed) -> tuple[int, ...]:
-        s = as_int(seed, "seed")
-        if not 0 <= s < self.seed_space:
-            raise ValueError(f"seed must be in [0, {self.seed_space}), got {s}")
+        s = self._check_seed(seed)
         R, out = self.task.range_size, []
         for _ in range(self.task.degree):
             s, digit = divmod(s, R)
             out.append(self.task.low + digit)
         return tuple(out)
 
-    def text(self, seed) -> str:
-        s = as_int(seed, "seed")
-        memo = self._memo
-        if memo is not None and memo[0] == s:
-            return memo[1]
-        t = self.task.text(self.roots(s))
-        self._memo = (s, t)
-        return t
-
-    def next_token_distribution(self, prompt: str, output: str, seed) -> np.ndarray:
-        own = self.text(seed)
-        k = len(output)
-        return self.vocab.point_mass(own[k] if k < len(own) else END)
+    def _make_text(self, seed: int) -> str:
+        return self.task.text(self.roots(seed))
 
 
 class PolyRootsHiddenStreamModel:
