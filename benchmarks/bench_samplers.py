@@ -8,7 +8,7 @@
   beside ``random_prime`` in the same window for the "n x random_prime" yardstick;
 * ``density model 100 digits``: DensityPrimeModel per sample with tail 4 and 6;
 * ``exact model 12 digits``: ExactPrimeModel per sample, cold (a fresh model and an empty pi
-  cache every round) and warm (the same model after 20 samples).
+  cache every round) and warm (the same model after 20 samples), beside the randomized model.
 """
 import random
 from concurrent.futures import ProcessPoolExecutor
@@ -105,21 +105,26 @@ def test_density_model_100_digits(benchmark, tail):
     assert len(out) <= 100
 
 
-@pytest.mark.parametrize("cache", ["cold", "warm"])
-def test_exact_model_12_digits(benchmark, cache):
+@pytest.mark.parametrize("contender", ["exact cold", "exact warm", "randomized AR"])
+def test_exact_model_12_digits(benchmark, contender):
+    """The exact model per sample, cold (a fresh model and an empty pi cache every round) and
+    warm (the same model after 20 samples), beside the randomized model on the same primes."""
     from nextdigit import pi as pi_module
 
     benchmark.group = "exact model 12 digits"
     gen = np.random.default_rng(12)
-    if cache == "warm":
+    if contender == "exact warm":
         model = ExactPrimeModel(12)
         for _ in range(20):
             generate(model, "", gen)
         out = benchmark.pedantic(lambda: generate(model, "", gen), rounds=50, iterations=1)
-    else:
+    elif contender == "exact cold":
         def cold():
             pi_module.clear_cache()
             return generate(ExactPrimeModel(12), "", gen)
 
         out = benchmark.pedantic(cold, rounds=5, iterations=1)
+    else:
+        model = RandomizedPrimeModel(12)
+        out = benchmark.pedantic(lambda: generate(model, "", gen), rounds=50, iterations=1)
     assert len(out) == 12 and gmpy2.is_prime(int(out))
