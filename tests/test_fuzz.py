@@ -136,8 +136,6 @@ def test_generate_many_and_monte_carlo_tvd_any(size, rng, support, samples):
     from nextdigit.analysis import monte_carlo_tvd
     from nextdigit.models import generate_many
 
-    if isinstance(rng, int) and not isinstance(rng, bool) and rng < 0:
-        rng = None
     out = call(generate_many, RandomizedPrimeModel(3), _small(size, 50), rng=rng)
     assert out is None or all(len(x) == 3 for x in out)
     r = call(monte_carlo_tvd, DensityPrimeModel(3, tail=1), support, _small(samples, 20), rng)

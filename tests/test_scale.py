@@ -51,6 +51,8 @@ def test_seed_sequences():
     assert len(seed_sequences(gen, 3)) == 3
     with pytest.raises(TypeError, match="rng"):
         seed_sequences(1.5, 2)
+    with pytest.raises(ValueError, match="rng"):
+        generate_many(RandomizedPrimeModel(5), 3, rng=-1)
 
 
 def test_split_jobs_match_references(in_process):

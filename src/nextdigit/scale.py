@@ -52,6 +52,8 @@ def seed_sequences(rng, n: int) -> list[np.random.SeedSequence]:
     from ._rng import as_generator
 
     if rng is None or isinstance(rng, (int, np.integer)) and not isinstance(rng, (bool, np.bool_)):
+        if rng is not None and rng < 0:
+            raise ValueError(f"rng must be a non-negative int seed, got {rng}")
         return np.random.SeedSequence(None if rng is None else int(rng)).spawn(n)
     if isinstance(rng, np.random.SeedSequence):
         return rng.spawn(n)
