@@ -1,0 +1,177 @@
+# cython: language_level=3
+"""The two halves of BPSW for big numbers, eight at a time (AVX-512 IFMA).
+
+The arithmetic is in ``nd_mont52.h`` (its comment explains the radix-2**52 Montgomery lanes).
+This module only moves numbers in and out:
+
+* ``available()``: whether this CPU (and OS) runs the IFMA kernel.  Callers fall back to GMP
+  when it is False; every function below raises RuntimeError then.
+* ``sprp2(limbs)``: limbs is a (count, nl) uint64 array, one odd number >= 3 per row (64-bit
+  little-endian limbs); returns a uint8 array, 1 = base-2 strong probable prime.
+* ``sprp2_offsets(limbs_a, offsets)``: the same for the numbers a + o, o in ``offsets`` (the
+  survivors of a sieved window), without building Python ints.
+* ``lucas(limbs, pprime)``: the strong Lucas-Selfridge test; row i of ``pprime`` is
+  P' * R mod n (P' = 1/Q - 2 for Selfridge's Q, R = 2**(52 * limbs52(n))), prepared by
+  ``nextdigit._bpsw``; every row must have the same ``limbs52``.
+
+A 0 is a proof of compositeness (for ``lucas``: given a correct P'); a 1 from both is BPSW.
+"""
+from cpython.exc cimport PyErr_CheckSignals
+from libc.stdint cimport uint8_t, uint64_t
+
+import numpy as np
+
+cimport numpy as cnp
+
+cnp.import_array()
+
+cdef extern from "nd_mont52.h" nogil:
+    int ND_M52_MAXBITS
+    int nd_m52_available()
+    void nd_m52_test_batch(const uint64_t* w, const uint64_t* pp, int stride, int nl, int count,
+                           int lucas, uint8_t* out)
+
+MAX_BITS = ND_M52_MAXBITS
+
+cdef bint _ok = nd_m52_available() != 0
+
+cdef enum:
+    CHUNK = 512            # numbers per GIL release / signal check
+
+
+def available():
+    """True when the eight-lane IFMA kernel runs on this machine."""
+    return _ok
+
+
+cdef _check_limbs(Py_ssize_t nl):
+    if not _ok:
+        raise RuntimeError("the IFMA kernel is not available on this CPU (use GMP)")
+    if nl < 1 or 64 * nl > ND_M52_MAXBITS + 62:
+        raise ValueError(f"numbers must have 1..{(ND_M52_MAXBITS + 63) // 64} limbs, got {nl}")
+
+
+cdef int _bits(const uint64_t* w, Py_ssize_t nl) noexcept nogil:
+    while nl > 0 and w[nl - 1] == 0:
+        nl -= 1
+    return 0 if nl == 0 else <int>(64 * nl - _clz(w[nl - 1]))
+
+
+cdef _check_rows(const uint64_t* w, Py_ssize_t count, Py_ssize_t nl):
+    cdef Py_ssize_t i
+    for i in range(count):
+        if not (w[i * nl] & 1) or (w[i * nl] < 3 and _rest_zero(w + i * nl + 1, nl - 1)):
+            raise ValueError(f"limbs row {i} is not an odd number >= 3")
+        if _bits(w + i * nl, nl) > ND_M52_MAXBITS:
+            raise ValueError(f"limbs row {i} has more than {ND_M52_MAXBITS} bits")
+
+
+def limbs52(bits):
+    """The number k of 52-bit limbs the kernel uses for a modulus of ``bits`` bits
+    (R = 2**(52k) > 4n)."""
+    return (bits + 2 + 51) // 52
+
+
+def sprp2(const uint64_t[:, ::1] limbs):
+    """1 where the row (an odd number >= 3) is a base-2 strong probable prime, else 0."""
+    cdef Py_ssize_t count = limbs.shape[0], nl = limbs.shape[1], i, j, m
+    _check_limbs(nl)
+    cdef cnp.ndarray[uint8_t, ndim=1] out = np.zeros(count, dtype=np.uint8)
+    if count == 0:
+        return out
+    cdef const uint64_t* w = &limbs[0, 0]
+    cdef uint8_t* o = <uint8_t*>out.data
+    _check_rows(w, count, nl)
+    for i in range(0, count, CHUNK):
+        m = min(CHUNK, count - i)
+        with nogil:
+            for j in range(i, i + m, 8):
+                nd_m52_test_batch(w + j * nl, NULL, <int>nl, <int>nl, <int>min(8, i + m - j), 0, o + j)
+        PyErr_CheckSignals()
+    return out
+
+
+cdef inline bint _rest_zero(const uint64_t* w, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        if w[i]:
+            return False
+    return True
+
+
+cdef inline int _clz(uint64_t x) noexcept nogil:
+    cdef int c = 0
+    while not (x >> 63):
+        x <<= 1
+        c += 1
+    return c
+
+
+def sprp2_offsets(const uint64_t[::1] limbs_a, const uint64_t[::1] offsets):
+    """``sprp2`` of the numbers a + o for o in ``offsets`` (a from its little-endian limbs;
+    every a + o must be odd and >= 3)."""
+    cdef Py_ssize_t nl0 = limbs_a.shape[0], count = offsets.shape[0], i, j, m, r
+    if nl0 < 1:
+        raise ValueError("limbs_a must not be empty")
+    cdef Py_ssize_t nl = nl0 + 1                   # room for the carry of a + o
+    _check_limbs(nl0)
+    # a + o < 2a for a >= 2**64, and < 2**65 below: one more bit than a at most
+    if _bits(&limbs_a[0], nl0) + 1 > ND_M52_MAXBITS:
+        raise ValueError(f"a + offsets may exceed {ND_M52_MAXBITS} bits")
+    cdef cnp.ndarray[uint8_t, ndim=1] out = np.zeros(count, dtype=np.uint8)
+    if count == 0:
+        return out
+    cdef cnp.ndarray[uint64_t, ndim=2] buf = np.zeros((CHUNK, nl), dtype=np.uint64)
+    cdef uint64_t* b = <uint64_t*>buf.data
+    cdef uint8_t* o = <uint8_t*>out.data
+    cdef const uint64_t* a = &limbs_a[0]
+    cdef uint64_t carry, s
+    # every number must be odd
+    for i in range(count):
+        if not ((a[0] + offsets[i]) & 1):
+            raise ValueError(f"a + offsets[{i}] is even")
+    if nl0 == 1 and a[0] < 3:
+        for i in range(count):
+            if a[0] + offsets[i] < 3 and a[0] + offsets[i] >= a[0]:
+                raise ValueError(f"a + offsets[{i}] is below 3")
+    for i in range(0, count, CHUNK):
+        m = min(CHUNK, count - i)
+        with nogil:
+            for r in range(m):                     # row r = a + offsets[i + r]
+                carry = offsets[i + r]
+                for j in range(nl0):
+                    s = a[j] + carry
+                    carry = 1 if s < carry else 0
+                    b[r * nl + j] = s
+                b[r * nl + nl0] = carry
+            for j in range(0, m, 8):
+                nd_m52_test_batch(b + j * nl, NULL, <int>nl, <int>nl, <int>min(8, m - j), 0, o + i + j)
+        PyErr_CheckSignals()
+    return out
+
+
+def lucas(const uint64_t[:, ::1] limbs, const uint64_t[:, ::1] pprime):
+    """1 where the row n passes the strong Lucas-Selfridge test, given P' R mod n in the same
+    row of ``pprime`` (see the module docstring); 0 means composite."""
+    cdef Py_ssize_t count = limbs.shape[0], nl = limbs.shape[1], i, j, m
+    _check_limbs(nl)
+    if pprime.shape[0] != count or pprime.shape[1] != nl:
+        raise ValueError("pprime must have the shape of limbs")
+    cdef cnp.ndarray[uint8_t, ndim=1] out = np.zeros(count, dtype=np.uint8)
+    if count == 0:
+        return out
+    cdef const uint64_t* w = &limbs[0, 0]
+    cdef const uint64_t* pp = &pprime[0, 0]
+    cdef uint8_t* o = <uint8_t*>out.data
+    _check_rows(w, count, nl)
+    cdef int k0 = limbs52(_bits(w, nl))
+    for i in range(count):
+        if limbs52(_bits(w + i * nl, nl)) != k0:
+            raise ValueError("every row of limbs must need the same number of 52-bit limbs")
+    for i in range(0, count, CHUNK):
+        m = min(CHUNK, count - i)
+        with nogil:
+            for j in range(i, i + m, 8):
+                nd_m52_test_batch(w + j * nl, pp + j * nl, <int>nl, <int>nl, <int>min(8, i + m - j), 1, o + j)
+        PyErr_CheckSignals()
+    return out
