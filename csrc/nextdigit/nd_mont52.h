@@ -57,6 +57,9 @@ static int nd_m52_available(void)
 #define ND_M52_TARGET __attribute__((target("avx512f,avx512ifma")))
 #define ND_M52_INLINE ND_M52_TARGET __attribute__((always_inline)) static inline
 #define ND_MASK52 ((uint64_t)0xFFFFFFFFFFFFFull)
+/* full unrolling of the column loops once k is a constant: measured 1.5-1.7x faster
+ * (352 bits 4.42 -> 2.63 us, 1013 bits 68.7 -> 46.6 us per number) */
+#define ND_M52_UNROLL _Pragma("GCC unroll 80")
 #define ND_MADDLO _mm512_madd52lo_epu64
 #define ND_MADDHI _mm512_madd52hi_epu64
 
@@ -70,6 +73,7 @@ ND_M52_INLINE __m512i nd_m52_column_end(__m512i lo0, __m512i lo1, __m512i hi0, _
     const __m512i zero = _mm512_setzero_si512(), mask = _mm512_set1_epi64((long long)ND_MASK52);
     int i, ilo = c < k ? 0 : c - k + 1, ihi = c < k ? c - 1 : k - 1;
     __m512i acc;
+    ND_M52_UNROLL
     for (i = ilo; i + 1 <= ihi; i += 2) {
         lo0 = ND_MADDLO(lo0, m[i], n[c - i]);
         hi0 = ND_MADDHI(hi0, m[i], n[c - i]);
@@ -99,10 +103,12 @@ ND_M52_INLINE void nd_m52_mul(__m512i *r, const __m512i *a, const __m512i *b,
     const __m512i zero = _mm512_setzero_si512();
     __m512i out[ND_M52_MAXK], cin = zero, lo0, lo1, hi0, hi1;
     int c, i, ilo, ihi;
+    ND_M52_UNROLL
     for (c = 0; c < 2 * k - 1; c++) {
         ilo = c < k ? 0 : c - k + 1;
         ihi = c < k ? c : k - 1;
         lo0 = lo1 = hi0 = hi1 = zero;
+        ND_M52_UNROLL
         for (i = ilo; i + 1 <= ihi; i += 2) {
             lo0 = ND_MADDLO(lo0, a[i], b[c - i]);
             hi0 = ND_MADDHI(hi0, a[i], b[c - i]);
@@ -116,6 +122,7 @@ ND_M52_INLINE void nd_m52_mul(__m512i *r, const __m512i *a, const __m512i *b,
         cin = nd_m52_column_end(lo0, lo1, hi0, hi1, cin, c, out, n, ninv, m, k);
     }
     out[k - 1] = cin;      /* column 2k - 1: below 2**52 because the value is below 2n < R */
+    ND_M52_UNROLL
     for (i = 0; i < k; i++)
         r[i] = out[i];
 }
@@ -128,10 +135,12 @@ ND_M52_INLINE void nd_m52_sqr(__m512i *r, const __m512i *a, const __m512i *n, __
     const __m512i zero = _mm512_setzero_si512();
     __m512i out[ND_M52_MAXK], cin = zero, pl0, pl1, ph0, ph1, lo, hi;
     int c, i, ilo, ihi;
+    ND_M52_UNROLL
     for (c = 0; c < 2 * k - 1; c++) {
         ilo = c < k ? 0 : c - k + 1;
         ihi = (c - 1) >> 1;                        /* pairs i < c - i */
         pl0 = pl1 = ph0 = ph1 = zero;
+        ND_M52_UNROLL
         for (i = ilo; i + 1 <= ihi; i += 2) {
             pl0 = ND_MADDLO(pl0, a[i], a[c - i]);
             ph0 = ND_MADDHI(ph0, a[i], a[c - i]);
@@ -151,6 +160,7 @@ ND_M52_INLINE void nd_m52_sqr(__m512i *r, const __m512i *a, const __m512i *n, __
         cin = nd_m52_column_end(lo, zero, hi, zero, cin, c, out, n, ninv, m, k);
     }
     out[k - 1] = cin;
+    ND_M52_UNROLL
     for (i = 0; i < k; i++)
         r[i] = out[i];
 }
@@ -380,7 +390,8 @@ ND_M52_INSTANCE(1) ND_M52_INSTANCE(2) ND_M52_INSTANCE(3) ND_M52_INSTANCE(4)
 ND_M52_INSTANCE(5) ND_M52_INSTANCE(6) ND_M52_INSTANCE(7) ND_M52_INSTANCE(8)
 ND_M52_INSTANCE(9) ND_M52_INSTANCE(10) ND_M52_INSTANCE(11) ND_M52_INSTANCE(12)
 ND_M52_INSTANCE(13) ND_M52_INSTANCE(14) ND_M52_INSTANCE(15) ND_M52_INSTANCE(16)
-ND_M52_INSTANCE(20) ND_M52_INSTANCE(40)
+ND_M52_INSTANCE(17) ND_M52_INSTANCE(18) ND_M52_INSTANCE(19) ND_M52_INSTANCE(20)
+/* (constant-k instances above 20 measured no faster than the generic loop: GCC stops unrolling) */
 ND_M52_TARGET static __mmask8 nd_m52_run_any(const nd_m52_batch *B, int lucas)
 {
     return lucas ? nd_m52_lucas_run(B, B->k) : nd_m52_sprp2_run(B, B->k);
@@ -504,8 +515,10 @@ ND_M52_TARGET static void nd_m52_test_batch(const uint64_t *w, const uint64_t *p
     case 14: pass = nd_m52_run_14(&B, lucas); break;
     case 15: pass = nd_m52_run_15(&B, lucas); break;
     case 16: pass = nd_m52_run_16(&B, lucas); break;
+    case 17: pass = nd_m52_run_17(&B, lucas); break;
+    case 18: pass = nd_m52_run_18(&B, lucas); break;
+    case 19: pass = nd_m52_run_19(&B, lucas); break;
     case 20: pass = nd_m52_run_20(&B, lucas); break;
-    case 40: pass = nd_m52_run_40(&B, lucas); break;
     default: pass = nd_m52_run_any(&B, lucas); break;
     }
     for (lane = 0; lane < count; lane++)

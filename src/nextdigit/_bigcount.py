@@ -2,8 +2,9 @@
 
 Route: sieve the window by the odd primes below a bound B in our own kernel
 (``nextdigit._bigwin``: residues of a computed from its 64-bit limbs, odd-only segmented byte
-sieve), then confirm every survivor with BPSW through GMP (``gmpy2.is_prime(x, 1)``, see
-``nextdigit.primality``).  Every prime of the window survives the sieve (a > B, so no prime is
+sieve), then confirm every survivor with BPSW: eight survivors at a time in our AVX-512 IFMA
+kernel where the CPU has it (``nextdigit._bpsw``), else through GMP (``gmpy2.is_prime(x, 1)``,
+see ``nextdigit.primality``); both give the same verdicts (tested on whole windows).  Every prime of the window survives the sieve (a > B, so no prime is
 crossed off as a multiple of itself) and BPSW decides the rest, so the count is exact up to the
 (never observed) failure of BPSW above 2**64.
 
@@ -11,24 +12,25 @@ Choosing B
 ----------
 Sieving costs ~6 ns per prime p < B and per 64-bit limb of a for the residues, plus ~2 ns per
 prime and per segment of the window for carrying its next hit (measured); every survivor costs a
-GMP test whose price T grows like bits**2 (about 3 us at 20 digits, 24 us at 106, 180 us at 305
-measured on survivors).  The survivor fraction of a window is exp(-gamma)/ln B = 0.5615/ln B
-(Mertens), so the modelled cost is
+test whose price T grows like bits**2 (GMP: about 3 us at 20 digits, 24 us at 106, 180 us at 305
+measured on survivors; the IFMA lanes: about 0.25, 3.2 and 48 us).  The survivor fraction of a
+window is exp(-gamma)/ln B = 0.5615/ln B (Mertens), so the modelled cost is
 ``pi(B) * (limbs * 6 ns + segments * 2 ns) + span * 0.5615 / ln B * T``, and ``sieve_bound``
 takes the power of two in [2**12, 2**26] that minimises it.  The survivors' BPSW tests dominate
 in any case: after sieving to 2**24 about 3.4% of a window survives, each needing at least one
-modular exponentiation, which is why a big window costs ~1.5 us per number at 106 digits against
-~3.5 us for a gmpy2.is_prime loop (GMP's own trial division already rejects ~92%).
+modular exponentiation.  With GMP for the survivors a big window cost ~1.5 us per number at 106
+digits against ~3.5 us for a gmpy2.is_prime loop (GMP's own trial division already rejects
+~92%); the IFMA lanes make each survivor's base-2 test 7-10x and each prime's Lucas test ~11x
+cheaper than GMP's.
 """
 from __future__ import annotations
 
 import bisect
 import math
 
-import gmpy2
 import numpy as np
 
-from . import _bigwin
+from . import _bigwin, _bpsw
 
 MIN_BOUND = 1 << 12
 MAX_BOUND = 1 << 26
@@ -53,14 +55,15 @@ def limbs_of(a: int) -> np.ndarray:
     return np.frombuffer(a.to_bytes(8 * n, "little"), dtype="<u8").astype(np.uint64)
 
 
-# measured GMP BPSW cost on sieve survivors: (bits, seconds); interpolated log-log
-_TEST_COST = [(66, 3e-6), (352, 24e-6), (1013, 180e-6), (3322, 4.7e-3)]
+# measured BPSW cost per sieve survivor: (bits, seconds); interpolated log-log
+_TEST_COST_GMP = [(66, 3e-6), (352, 24e-6), (1013, 180e-6), (3322, 4.7e-3)]
+_TEST_COST_IFMA = [(67, 0.25e-6), (352, 3.2e-6), (1013, 48e-6), (3322, 2.1e-3)]
 
 
 def _test_cost_seconds(bits: int) -> float:
-    """GMP's BPSW cost on a sieve survivor of ``bits`` bits (log-log interpolation of
-    measurements, extrapolated with the end slopes)."""
-    pts = _TEST_COST
+    """BPSW cost on a sieve survivor of ``bits`` bits (log-log interpolation of measurements,
+    extrapolated with the end slopes), for the route ``_bpsw`` takes."""
+    pts = _TEST_COST_IFMA if _bpsw.USE_IFMA else _TEST_COST_GMP
     bits = max(bits, 2)
     i = min(max(bisect.bisect_right([b for b, _ in pts], bits) - 1, 0), len(pts) - 2)
     (b0, t0), (b1, t1) = pts[i], pts[i + 1]
@@ -93,7 +96,4 @@ def window_prime_offsets(a: int, span: int, bound: int | None = None) -> np.ndar
     b = sieve_bound(a, span) if bound is None else bound
     primes = sieve_primes(b)
     surv = _bigwin.window_survivors(limbs_of(a), span, primes)
-    base = gmpy2.mpz(a)
-    is_prime = gmpy2.is_prime
-    keep = np.fromiter((is_prime(base + o, 1) for o in surv.tolist()), dtype=bool, count=len(surv))
-    return surv[keep]
+    return surv[_bpsw.window_bpsw(a, surv)]
