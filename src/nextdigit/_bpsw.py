@@ -15,7 +15,8 @@ That is the same test as ``gmpy2.is_prime(n, 1)`` (GMP's BPSW: Miller-Rabin to b
 strong Lucas test with Selfridge's parameters), and the tests compare the two on every number of
 whole windows and on known pseudoprimes.  Measured per number on this machine (Ice Lake, 8 lanes
 busy): base-2 test 4.5 us at 333 bits vs 27 us for ``gmpy2.powmod``; 77 us vs 320 us at 1000 bits.
-A batch costs the same for 1 number as for 8, so single numbers go to GMP.
+A batch costs the same for 1 number as for 8; even so one lane beats GMP above ~200 bits
+(base 2: 22 us vs 27 us at 333 bits; Lucas: one lane ~60 us vs GMP's BPSW 121 us).
 
 Without IFMA (``_mont52.available()`` False, or the environment variable
 ``NEXTDIGIT_NO_IFMA=1``) everything goes to ``gmpy2.is_prime(n, 1)``: same answers, GMP's speed.
@@ -27,11 +28,12 @@ import os
 import gmpy2
 import numpy as np
 
-from . import _mont52
+from . import _mont52, _primality
+from ._validate import U64_MAX
 
 USE_IFMA = _mont52.available() and os.environ.get("NEXTDIGIT_NO_IFMA", "0") != "1"
 MAX_BITS = _mont52.MAX_BITS
-MIN_BATCH = 2          # fewer numbers than this go to GMP (one lane costs as much as eight)
+LANES = 8
 
 
 def limbs_array(numbers, nl: int | None = None) -> np.ndarray:
@@ -90,7 +92,7 @@ def _lucas_many(numbers: list[int]) -> np.ndarray:
 
 def lucas_after_sprp(numbers: list[int]) -> np.ndarray:
     """BPSW verdicts for numbers that already passed the base-2 strong test."""
-    if USE_IFMA and len(numbers) >= MIN_BATCH and all(3 < n.bit_length() <= MAX_BITS for n in numbers):
+    if USE_IFMA and all(3 < n.bit_length() <= MAX_BITS for n in numbers):
         return _lucas_many(numbers)
     return np.fromiter((gmpy2.is_strong_selfridge_prp(n) if n > 3 else n >= 2 for n in numbers),
                        dtype=bool, count=len(numbers))
@@ -99,7 +101,7 @@ def lucas_after_sprp(numbers: list[int]) -> np.ndarray:
 def bpsw_many(numbers: list[int]) -> np.ndarray:
     """BPSW verdicts (bool array) for a list of odd ints above 2**64."""
     numbers = list(numbers)
-    if not (USE_IFMA and len(numbers) >= MIN_BATCH) or any(n.bit_length() > MAX_BITS for n in numbers):
+    if not USE_IFMA or any(n.bit_length() > MAX_BITS for n in numbers):
         return np.fromiter((gmpy2.is_prime(n, 1) for n in numbers), dtype=bool, count=len(numbers))
     passed = _mont52.sprp2(limbs_array(numbers)).astype(bool)
     idx = np.flatnonzero(passed)
@@ -111,7 +113,7 @@ def bpsw_many(numbers: list[int]) -> np.ndarray:
 def window_bpsw(a: int, offsets: np.ndarray) -> np.ndarray:
     """BPSW verdicts for the odd numbers a + o (o in ``offsets``, uint64), a >= 2**64."""
     offsets = np.ascontiguousarray(offsets, dtype=np.uint64)
-    if not USE_IFMA or a.bit_length() + 1 > MAX_BITS or offsets.size < MIN_BATCH:
+    if not USE_IFMA or a.bit_length() + 1 > MAX_BITS:
         base = gmpy2.mpz(a)
         return np.fromiter((gmpy2.is_prime(base + o, 1) for o in offsets.tolist()), dtype=bool,
                            count=offsets.size)
@@ -122,3 +124,23 @@ def window_bpsw(a: int, offsets: np.ndarray) -> np.ndarray:
     if idx.size:
         passed[idx] = _lucas_many([a + o for o in offsets[idx].tolist()])
     return passed
+
+
+def first_prime(candidates: list[int]) -> int | None:
+    """The first prime of ``candidates`` in list order (odd ints > 3, any size), or None: BPSW,
+    which is a proof below 2**64 (there the u64 kernel decides) and "probable prime" above.
+    The base-2 test runs on the whole list in lanes; Lucas only on the first passes."""
+    if not USE_IFMA or any(n.bit_length() > MAX_BITS for n in candidates):
+        for c in candidates:
+            if gmpy2.is_prime(c, 1):
+                return c
+        return None
+    passed = _mont52.sprp2(limbs_array(candidates))
+    for i in np.flatnonzero(passed).tolist():
+        c = candidates[i]
+        if c <= U64_MAX:
+            if _primality.is_prime_u64_scalar(c):
+                return c
+        elif _lucas_many([c])[0]:
+            return c
+    return None
