@@ -83,6 +83,24 @@ def test_bpsw_many_and_windows_match_gmpy2(monkeypatch, ifma, digits):
     assert _bpsw.bpsw_many(odd).tolist() == want
     offsets = np.array([x - a for x in odd], dtype=np.uint64)
     assert _bpsw.window_bpsw(a, offsets).tolist() == want
+    first = next(x for x, w in zip(odd, want) if w)
+    start = odd.index(first)
+    assert _bpsw.first_prime(odd[max(0, start - 11): start + 5]) == first
+    assert _bpsw.first_prime([x for x, w in zip(odd, want) if not w][:20]) is None
+
+
+@pytest.mark.parametrize("ifma", [True, False])
+def test_first_prime_across_two_to_the_64(monkeypatch, ifma):
+    """Candidates on both sides of 2**64 in one batch: the first prime in list order wins."""
+    if ifma and not _mont52.available():
+        pytest.skip("no IFMA")
+    monkeypatch.setattr(_bpsw, "USE_IFMA", ifma)
+    below = int(gmpy2.prev_prime(2**64))
+    above = int(gmpy2.next_prime(2**64))
+    comp = [2**64 - 1, 2**64 + 1, 3 * 5 * 7 * 11 * 13 * 17 * 19 * 23 * 29 * 31 * 37 * 41 * 43 * 47 + 2]
+    comp = [c for c in comp if not gmpy2.is_prime(c)]
+    assert _bpsw.first_prime(comp + [above, below]) == above
+    assert _bpsw.first_prime(comp + [below, above]) == below
 
 
 def test_bad_input():
