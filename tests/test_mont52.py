@@ -121,3 +121,22 @@ def test_bad_input():
     with pytest.raises(ValueError, match="even"):
         _mont52.sprp2_offsets(np.array([2**63 + 1], dtype=np.uint64), np.array([1], dtype=np.uint64))
     assert _mont52.sprp2(np.zeros((0, 2), dtype=np.uint64)).shape == (0,)
+
+
+@pytest.mark.parametrize("ifma", [True, False])
+def test_big_random_prime_uniform_across_two_to_the_64(monkeypatch, ifma):
+    """The samplers' search above 2**64 (batches of eight, first prime in draw order) is exactly
+    uniform, also on a range that straddles 2**64 (chi-square, fixed seed, fails with
+    probability < 1e-6 when correct)."""
+    if ifma and not _mont52.available():
+        pytest.skip("no IFMA")
+    from nextdigit.samplers import RandomizedPrimeModel
+    from test_randprime import ALPHA, chi_square_p
+
+    monkeypatch.setattr(_bpsw, "USE_IFMA", ifma)
+    lo, hi = 2**64 - 400, 2**64 + 400
+    support = [x for x in range(lo, hi) if gmpy2.is_prime(x)]
+    assert any(p < 2**64 for p in support) and any(p > 2**64 for p in support)
+    gen = np.random.default_rng(64)
+    samples = [RandomizedPrimeModel._big_random_prime(lo, hi, gen) for _ in range(600 * len(support))]
+    assert chi_square_p(samples, support) > ALPHA
