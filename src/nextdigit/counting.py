@@ -33,7 +33,8 @@ The dispatch (``_count``, ``_list``, ``_histogram``) has one branch per route:
 
 2. ``b > 2**64`` -- big windows (``nextdigit._bigcount``): the part of the interval at or above
    2**64 is sieved by primes below a cost-model bound from residues computed on 64-bit limbs,
-   and the survivors are confirmed with BPSW (GMP); the part below 2**64, if any, takes route 1.
+   and the survivors are confirmed with BPSW (IFMA lanes or GMP, ``_bpsw``); the part below
+   2**64, if any, takes route 1.
    Spans above ``MAX_BIG_SPAN = 10**10`` raise ``ValueError`` naming the approximate route
    (``DensityPrimeModel`` / ``density.density_mass``).
 

@@ -7,7 +7,8 @@ Three models with the plain autoregressive signature (see ``nextdigit.models``):
     one is prime and returns a point mass on that prime's next digit.  Exactly uniform over the
     n-digit primes for every n (the step probabilities telescope).  Below 2**64 each step runs in
     C (``_randprime``); above, candidates are exactly uniform integers from the Generator's
-    bytes, tested with BPSW.  When at most ``exact_window`` completions remain it draws the next
+    bytes, tested with BPSW eight at a time (the IFMA lanes of ``_bpsw``; the first prime in
+    draw order is kept).  When at most ``exact_window`` completions remain it draws the next
     digit from the exact window counts instead (the same distribution, and a clear error for a
     prefix that no prime extends).
 
