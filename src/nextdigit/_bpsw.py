@@ -14,9 +14,11 @@ candidates) with the Baillie-PSW test:
 That is the same test as ``gmpy2.is_prime(n, 1)`` (GMP's BPSW: Miller-Rabin to base 2 and a
 strong Lucas test with Selfridge's parameters), and the tests compare the two on every number of
 whole windows and on known pseudoprimes.  Measured per number on this machine (Ice Lake, 8 lanes
-busy): base-2 test 4.5 us at 333 bits vs 27 us for ``gmpy2.powmod``; 77 us vs 320 us at 1000 bits.
-A batch costs the same for 1 number as for 8; even so one lane beats GMP above ~200 bits
-(base 2: 22 us vs 27 us at 333 bits; Lucas: one lane ~60 us vs GMP's BPSW 121 us).
+busy): base-2 test 2.8 us at 333 bits vs 27 us for ``gmpy2.powmod``, 46 us vs 330 us at 1024
+bits; Lucas 8 us vs ~100 us (GMP's BPSW of a prime costs ~4.5 powmods).  A batch costs the same
+for 1 number as for 8: one lane of the base-2 test is then about GMP's price (24 vs 28 us at 333
+bits, 380 vs 350 us at 1024), one lane of Lucas still beats GMP's BPSW (62 vs 127 us, 0.95 vs
+1.5 ms), which is why ``first_prime`` runs Lucas lane by lane on the first passes.
 
 Without IFMA (``_mont52.available()`` False, or the environment variable
 ``NEXTDIGIT_NO_IFMA=1``) everything goes to ``gmpy2.is_prime(n, 1)``: same answers, GMP's speed.
@@ -88,14 +90,6 @@ def _lucas_many(numbers: list[int]) -> np.ndarray:
         res = _mont52.lucas(limbs_array(nums, nl), limbs_array(pps, nl))
         out[np.asarray(todo)] = res.astype(bool)
     return out
-
-
-def lucas_after_sprp(numbers: list[int]) -> np.ndarray:
-    """BPSW verdicts for numbers that already passed the base-2 strong test."""
-    if USE_IFMA and all(3 < n.bit_length() <= MAX_BITS for n in numbers):
-        return _lucas_many(numbers)
-    return np.fromiter((gmpy2.is_strong_selfridge_prp(n) if n > 3 else n >= 2 for n in numbers),
-                       dtype=bool, count=len(numbers))
 
 
 def bpsw_many(numbers: list[int]) -> np.ndarray:
