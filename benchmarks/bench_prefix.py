@@ -5,7 +5,8 @@
   [1e9, 1e10) — vs a plain ``count_primes`` of the same range (the floor: one sieve pass).
 * ``digit_counts big window``: a 100-digit prefix with 6 digits to go (a window of 10**6
   106-digit numbers) and a 300-digit prefix with 5 to go (10**5 305-digit numbers): nextdigit
-  (sieve + BPSW) vs a gmpy2.is_prime loop over every number of the window.
+  (sieve + BPSW lanes; 1 thread, and 2 threads for the survivors) vs a gmpy2.is_prime loop over
+  every number of the window.
 """
 import gmpy2
 import numpy as np
@@ -45,13 +46,14 @@ def _gmpy_window_counts(prefix, n):
 
 
 @pytest.mark.parametrize("prefix_digits,remaining", [(100, 6), (300, 5)])
-@pytest.mark.parametrize("contender", ["nextdigit digit_counts", "gmpy2 is_prime loop"])
+@pytest.mark.parametrize("contender", ["nextdigit digit_counts", "nextdigit digit_counts 2 threads", "gmpy2 is_prime loop"])
 def test_digit_counts_big_window(benchmark, prefix_digits, remaining, contender):
     benchmark.group = f"digit_counts {prefix_digits}-digit prefix, {remaining} to go"
     prefix = _prefix(prefix_digits, prefix_digits)
     n = prefix_digits + remaining
-    if contender == "nextdigit digit_counts":
-        res = benchmark.pedantic(lambda: nextdigit.digit_counts(prefix, n).tolist(), rounds=3, iterations=1)
+    if contender.startswith("nextdigit"):
+        t = 2 if contender.endswith("2 threads") else 1
+        res = benchmark.pedantic(lambda: nextdigit.digit_counts(prefix, n, threads=t).tolist(), rounds=3, iterations=1)
     else:
         res = benchmark.pedantic(lambda: _gmpy_window_counts(prefix, n), rounds=1, iterations=1)
     benchmark.extra_info["primes"] = int(sum(res))

@@ -89,13 +89,14 @@ def test_u64(benchmark, group, contender):
 
 
 @pytest.mark.parametrize("bits", [512, 1024])
-@pytest.mark.parametrize("contender", ["nextdigit", "gmpy2 is_prime loop", "sympy loop"])
+@pytest.mark.parametrize("contender", ["nextdigit 1 thread", "nextdigit all threads", "gmpy2 is_prime loop", "sympy loop"])
 def test_big(benchmark, bits, contender):
     vals = _big_random_odd(bits)
     benchmark.group = f"{bits}-bit random odd"
     expected = sum(bool(gmpy2.is_prime(v)) for v in vals)
-    if contender == "nextdigit":
-        res = benchmark.pedantic(nextdigit.is_prime, args=(vals,), rounds=7, iterations=1)
+    if contender.startswith("nextdigit"):
+        t = 1 if contender.endswith("1 thread") else None
+        res = benchmark.pedantic(lambda: nextdigit.is_prime(vals, threads=t), rounds=7, iterations=1)
     elif contender == "gmpy2 is_prime loop":
         res = benchmark.pedantic(_gmpy_loop, args=(vals,), rounds=7, iterations=1)
     else:

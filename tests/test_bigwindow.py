@@ -90,3 +90,17 @@ def test_public_api_big_windows_match_gmpy2():
     h = prime_histogram(a, 400, 10)
     assert h.sum() == len(ref)
     assert h.tolist() == [sum(1 for p in ref if a + 400 * i <= p < a + 400 * (i + 1)) for i in range(10)]
+
+
+def test_prefix_functions_take_threads_above_2_64():
+    from nextdigit import digit_counts, digit_counts_batch, prefix_count
+
+    prefix = "31415926535897932384626433832795028841971693993751"      # 50 digits, 4 to go
+    ref = digit_counts(prefix, 54, threads=1)
+    assert digit_counts(prefix, 54, threads=2).tolist() == ref.tolist()
+    assert prefix_count(prefix, 54, threads=2) == int(ref.sum())
+    lo = int(prefix) * 10**4
+    assert int(ref.sum()) == sum(1 for x in range(lo, lo + 10**4) if gmpy2.is_prime(x))
+    assert digit_counts_batch([prefix], 54, threads=2).tolist() == [ref.tolist()]
+    with pytest.raises(ValueError, match="threads"):
+        digit_counts(prefix, 54, threads=0)

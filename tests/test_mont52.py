@@ -140,3 +140,20 @@ def test_big_random_prime_uniform_across_two_to_the_64(monkeypatch, ifma):
     gen = np.random.default_rng(64)
     samples = [RandomizedPrimeModel._big_random_prime(lo, hi, gen) for _ in range(600 * len(support))]
     assert chi_square_p(samples, support) > ALPHA
+
+
+@needs_ifma
+def test_threads_give_the_same_verdicts():
+    rnd = random.Random(99)
+    xs = [rnd.getrandbits(352) | 1 | (1 << 351) for _ in range(1500)]
+    xs += [int(gmpy2.next_prime(x)) for x in xs[:40]]
+    L = limbs(xs)
+    one = _mont52.sprp2(L, 1)
+    assert _mont52.sprp2(L, 2).tolist() == one.tolist() == [int(gmpy2.is_strong_prp(x, 2)) for x in xs]
+    assert _bpsw.bpsw_many(xs, 2).tolist() == _bpsw.bpsw_many(xs, 1).tolist()
+    a = 10**105 + 7
+    offs = np.arange(0, 4000, 2, dtype=np.uint64)
+    assert _bpsw.window_bpsw(a, offs, 2).tolist() == _bpsw.window_bpsw(a, offs, 1).tolist()
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="threads"):
+            _mont52.sprp2(L, bad)

@@ -15,8 +15,13 @@ This module only moves numbers in and out:
   ``nextdigit._bpsw``; every row must have the same ``limbs52``.
 
 A 0 is a proof of compositeness (for ``lucas``: given a correct P'); a 1 from both is BPSW.
+
+Each function takes ``threads`` (default 1): the batches of a chunk of ``CHUNK`` numbers are
+spread over that many OpenMP threads (``prange``, GIL released); the verdicts do not depend on
+it.  Between chunks the GIL is taken back to check for Ctrl-C.
 """
 from cpython.exc cimport PyErr_CheckSignals
+from cython.parallel cimport prange
 from libc.stdint cimport uint8_t, uint64_t
 
 import numpy as np
@@ -36,7 +41,13 @@ MAX_BITS = ND_M52_MAXBITS
 cdef bint _ok = nd_m52_available() != 0
 
 cdef enum:
-    CHUNK = 512            # numbers per GIL release / signal check
+    CHUNK = 512            # numbers per GIL release / signal check (64 batches)
+
+
+cdef int _threads(threads) except -1:
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        raise ValueError(f"threads must be a positive int, got {threads!r}")
+    return min(<int>threads, 64)
 
 
 def available():
@@ -72,9 +83,10 @@ def limbs52(bits):
     return (bits + 2 + 51) // 52
 
 
-def sprp2(const uint64_t[:, ::1] limbs):
+def sprp2(const uint64_t[:, ::1] limbs, threads=1):
     """1 where the row (an odd number >= 3) is a base-2 strong probable prime, else 0."""
     cdef Py_ssize_t count = limbs.shape[0], nl = limbs.shape[1], i, j, m
+    cdef int nt = _threads(threads)
     _check_limbs(nl)
     cdef cnp.ndarray[uint8_t, ndim=1] out = np.zeros(count, dtype=np.uint8)
     if count == 0:
@@ -85,7 +97,7 @@ def sprp2(const uint64_t[:, ::1] limbs):
     for i in range(0, count, CHUNK):
         m = min(CHUNK, count - i)
         with nogil:
-            for j in range(i, i + m, 8):
+            for j in prange(i, i + m, 8, num_threads=nt, schedule="dynamic"):
                 nd_m52_test_batch(w + j * nl, NULL, <int>nl, <int>nl, <int>min(8, i + m - j), 0, o + j)
         PyErr_CheckSignals()
     return out
@@ -107,10 +119,11 @@ cdef inline int _clz(uint64_t x) noexcept nogil:
     return c
 
 
-def sprp2_offsets(const uint64_t[::1] limbs_a, const uint64_t[::1] offsets):
+def sprp2_offsets(const uint64_t[::1] limbs_a, const uint64_t[::1] offsets, threads=1):
     """``sprp2`` of the numbers a + o for o in ``offsets`` (a from its little-endian limbs;
     every a + o must be odd and >= 3)."""
     cdef Py_ssize_t nl0 = limbs_a.shape[0], count = offsets.shape[0], i, j, m, r
+    cdef int nt = _threads(threads)
     if nl0 < 1:
         raise ValueError("limbs_a must not be empty")
     cdef Py_ssize_t nl = nl0 + 1                   # room for the carry of a + o
@@ -144,16 +157,17 @@ def sprp2_offsets(const uint64_t[::1] limbs_a, const uint64_t[::1] offsets):
                     carry = 1 if s < carry else 0
                     b[r * nl + j] = s
                 b[r * nl + nl0] = carry
-            for j in range(0, m, 8):
+            for j in prange(0, m, 8, num_threads=nt, schedule="dynamic"):
                 nd_m52_test_batch(b + j * nl, NULL, <int>nl, <int>nl, <int>min(8, m - j), 0, o + i + j)
         PyErr_CheckSignals()
     return out
 
 
-def lucas(const uint64_t[:, ::1] limbs, const uint64_t[:, ::1] pprime):
+def lucas(const uint64_t[:, ::1] limbs, const uint64_t[:, ::1] pprime, threads=1):
     """1 where the row n passes the strong Lucas-Selfridge test, given P' R mod n in the same
     row of ``pprime`` (see the module docstring); 0 means composite."""
     cdef Py_ssize_t count = limbs.shape[0], nl = limbs.shape[1], i, j, m
+    cdef int nt = _threads(threads)
     _check_limbs(nl)
     if pprime.shape[0] != count or pprime.shape[1] != nl:
         raise ValueError("pprime must have the shape of limbs")
@@ -171,7 +185,7 @@ def lucas(const uint64_t[:, ::1] limbs, const uint64_t[:, ::1] pprime):
     for i in range(0, count, CHUNK):
         m = min(CHUNK, count - i)
         with nogil:
-            for j in range(i, i + m, 8):
+            for j in prange(i, i + m, 8, num_threads=nt, schedule="dynamic"):
                 nd_m52_test_batch(w + j * nl, pp + j * nl, <int>nl, <int>nl, <int>min(8, i + m - j), 1, o + j)
         PyErr_CheckSignals()
     return out

@@ -89,11 +89,12 @@ def sieve_bound(a: int, span: int) -> int:
     return min(best, a)
 
 
-def window_prime_offsets(a: int, span: int, bound: int | None = None) -> np.ndarray:
-    """Offsets o (uint64, increasing) with a + o prime, 0 <= o < span.  Requires a >= 2**64 > B."""
+def window_prime_offsets(a: int, span: int, bound: int | None = None, threads: int = 1) -> np.ndarray:
+    """Offsets o (uint64, increasing) with a + o prime, 0 <= o < span.  Requires a >= 2**64 > B.
+    ``threads``: OpenMP threads for the survivors' BPSW (the sieve itself is serial)."""
     if span <= 0:
         return np.empty(0, dtype=np.uint64)
     b = sieve_bound(a, span) if bound is None else bound
     primes = sieve_primes(b)
     surv = _bigwin.window_survivors(limbs_of(a), span, primes)
-    return surv[_bpsw.window_bpsw(a, surv)]
+    return surv[_bpsw.window_bpsw(a, surv, threads)]

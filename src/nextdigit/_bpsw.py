@@ -70,7 +70,7 @@ def selfridge_pprime(n: int, k: int) -> int | None:
     return int(r * (qinv - 2) % nz)
 
 
-def _lucas_many(numbers: list[int]) -> np.ndarray:
+def _lucas_many(numbers: list[int], threads: int = 1) -> np.ndarray:
     """Strong Lucas-Selfridge verdicts (bool array) for odd numbers that passed base 2."""
     out = np.zeros(len(numbers), dtype=bool)
     groups: dict[int, list[int]] = {}
@@ -87,24 +87,25 @@ def _lucas_many(numbers: list[int]) -> np.ndarray:
             continue
         nums = [numbers[i] for i in todo]
         nl = max(1, max((x.bit_length() + 63) // 64 for x in nums))
-        res = _mont52.lucas(limbs_array(nums, nl), limbs_array(pps, nl))
+        res = _mont52.lucas(limbs_array(nums, nl), limbs_array(pps, nl), threads)
         out[np.asarray(todo)] = res.astype(bool)
     return out
 
 
-def bpsw_many(numbers: list[int]) -> np.ndarray:
-    """BPSW verdicts (bool array) for a list of odd ints above 2**64."""
+def bpsw_many(numbers: list[int], threads: int = 1) -> np.ndarray:
+    """BPSW verdicts (bool array) for a list of odd ints above 2**64 (``threads`` OpenMP
+    threads for the lanes; GMP's route is serial)."""
     numbers = list(numbers)
     if not USE_IFMA or any(n.bit_length() > MAX_BITS for n in numbers):
         return np.fromiter((gmpy2.is_prime(n, 1) for n in numbers), dtype=bool, count=len(numbers))
-    passed = _mont52.sprp2(limbs_array(numbers)).astype(bool)
+    passed = _mont52.sprp2(limbs_array(numbers), threads).astype(bool)
     idx = np.flatnonzero(passed)
     if idx.size:
-        passed[idx] = _lucas_many([numbers[i] for i in idx.tolist()])
+        passed[idx] = _lucas_many([numbers[i] for i in idx.tolist()], threads)
     return passed
 
 
-def window_bpsw(a: int, offsets: np.ndarray) -> np.ndarray:
+def window_bpsw(a: int, offsets: np.ndarray, threads: int = 1) -> np.ndarray:
     """BPSW verdicts for the odd numbers a + o (o in ``offsets``, uint64), a >= 2**64."""
     offsets = np.ascontiguousarray(offsets, dtype=np.uint64)
     if not USE_IFMA or a.bit_length() + 1 > MAX_BITS:
@@ -113,10 +114,10 @@ def window_bpsw(a: int, offsets: np.ndarray) -> np.ndarray:
                            count=offsets.size)
     nl = (a.bit_length() + 63) // 64
     limbs = np.frombuffer(a.to_bytes(8 * nl, "little"), dtype="<u8").astype(np.uint64)
-    passed = _mont52.sprp2_offsets(limbs, offsets).astype(bool)
+    passed = _mont52.sprp2_offsets(limbs, offsets, threads).astype(bool)
     idx = np.flatnonzero(passed)
     if idx.size:
-        passed[idx] = _lucas_many([a + o for o in offsets[idx].tolist()])
+        passed[idx] = _lucas_many([a + o for o in offsets[idx].tolist()], threads)
     return passed
 
 

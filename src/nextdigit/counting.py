@@ -304,7 +304,7 @@ def _pi(x: int, threads: int) -> int:
 MAX_BIG_SPAN = _bigcount.MAX_SPAN
 
 
-def _big_offsets(lo: int, hi: int) -> np.ndarray:
+def _big_offsets(lo: int, hi: int, threads: int) -> np.ndarray:
     """Offsets from ``lo`` (>= 2**64) of the primes in [lo, hi), uint64."""
     if hi - lo > MAX_BIG_SPAN:
         raise ValueError(
@@ -312,7 +312,7 @@ def _big_offsets(lo: int, hi: int) -> np.ndarray:
             "use the approximate route: nextdigit.density.density_mass (li or R) or "
             "nextdigit.samplers.DensityPrimeModel"
         )
-    return _bigcount.window_prime_offsets(lo, hi - lo)
+    return _bigcount.window_prime_offsets(lo, hi - lo, threads=threads)
 
 
 def can_count_exactly(a: int, b: int) -> bool:
@@ -350,7 +350,7 @@ def count_primes(a, b, *, threads=None, executor=None, checkpoint=None, progress
         return split_count(lo, b, executor=executor, checkpoint=checkpoint, progress=progress)
     if b > TWO64:
         big_lo = max(lo, TWO64)
-        n_big = len(_big_offsets(big_lo, b))
+        n_big = len(_big_offsets(big_lo, b, t))
         return n_big + (count_primes(lo, TWO64, threads=t, _mode=_mode) if lo < TWO64 else 0)
     if lo >= b:
         return 0
@@ -378,7 +378,7 @@ def primes_between(a, b, *, threads=None, _mode=None) -> np.ndarray:
         # Python ints out: an object array (the values do not fit uint64)
         big_lo = max(lo, TWO64)
         small = primes_between(lo, TWO64, threads=t, _mode=_mode).tolist() if lo < TWO64 else []
-        big = [big_lo + int(o) for o in _big_offsets(big_lo, b)]
+        big = [big_lo + int(o) for o in _big_offsets(big_lo, b, t)]
         out = np.empty(len(small) + len(big), dtype=object)
         out[:] = small + big
         return out
@@ -406,7 +406,7 @@ def _big_histogram(a: int, width: int, m: int, end: int, t: int, mode) -> np.nda
             out[:k] = prime_histogram(a, width, k, threads=t, _mode=mode)
         if k < m and a + k * width < TWO64:
             out[k] += count_primes(a + k * width, TWO64, threads=t, _mode=mode)
-    offs = _big_offsets(start, end)
+    offs = _big_offsets(start, end, t)
     if len(offs):
         # start - a and width are below MAX_SPAN + MAX_BIG_SPAN here, so uint64 is exact
         idx = (offs + np.uint64(start - a)) // np.uint64(width)

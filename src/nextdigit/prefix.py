@@ -17,6 +17,9 @@ an interval too long to count exactly raises ``ValueError`` naming the approxima
   every k-digit prefix, from one histogram pass over all n-digit numbers (the finest level is
   counted, coarser levels are sums of it).
 
+Every function takes ``threads=None`` (all usable cores; 1 for a single-threaded run), passed on
+to the counting engine: the sieve below 2**64 and the survivors' BPSW lanes above.
+
 Prefixes are strings of digits (``"0"-"9"``, then ``"a"-"z"`` for bases above 10, case
 insensitive) or positive ints.  A leading zero, a character that is not a digit of the base, a
 prefix longer than ``digits`` (or as long, for the next-digit functions), ``digits < 1`` and a
@@ -80,17 +83,17 @@ def prefix_interval(prefix, digits, base=10) -> tuple[int, int]:
     return v * scale, (v + 1) * scale
 
 
-def prefix_count(prefix, digits, base=10) -> int:
+def prefix_count(prefix, digits, base=10, *, threads=None) -> int:
     """Number of primes with exactly ``digits`` digits (in ``base``) that start with ``prefix``.
 
     >>> prefix_count("", 3), prefix_count("1", 3), prefix_count("97", 2)
     (143, 21, 1)
     """
     lo, hi = prefix_interval(prefix, digits, base)
-    return int(count_primes(lo, hi))
+    return int(count_primes(lo, hi, threads=threads))
 
 
-def digit_counts(prefix, digits, base=10) -> np.ndarray:
+def digit_counts(prefix, digits, base=10, *, threads=None) -> np.ndarray:
     """Exact counts (uint64 array of length ``base``) of ``digits``-digit primes starting with
     ``prefix`` followed by each possible next digit.
 
@@ -108,12 +111,12 @@ def digit_counts(prefix, digits, base=10) -> np.ndarray:
         # the first digit: buckets [d * base**(n-1), (d+1) * base**(n-1)) for d = 0..base-1,
         # where d = 0 holds no n-digit number (numbers below base**(n-1) are shorter)
         counts = np.zeros(b, dtype=np.uint64)
-        counts[1:] = prime_histogram(width, width, b - 1)
+        counts[1:] = prime_histogram(width, width, b - 1, threads=threads)
         return counts
-    return np.asarray(prime_histogram(lo, width, b), dtype=np.uint64)
+    return np.asarray(prime_histogram(lo, width, b, threads=threads), dtype=np.uint64)
 
 
-def digit_counts_batch(prefixes, digits, base=10) -> np.ndarray:
+def digit_counts_batch(prefixes, digits, base=10, *, threads=None) -> np.ndarray:
     """(m, base) uint64 array: ``digit_counts`` for each of m prefixes.
 
     Prefixes of equal length that form a run of consecutive integers are counted by one
@@ -140,10 +143,10 @@ def digit_counts_batch(prefixes, digits, base=10) -> np.ndarray:
             while j < m and parsed[j][1] == k and parsed[j][0] == v + (j - i):
                 j += 1
         if k == 0 or j == i + 1:
-            out[i] = digit_counts("" if k == 0 else _to_str(v, b), n, b)
+            out[i] = digit_counts("" if k == 0 else _to_str(v, b), n, b, threads=threads)
         else:
             width = b ** (n - k - 1)
-            hist = prime_histogram(v * b * width, width, (j - i) * b)
+            hist = prime_histogram(v * b * width, width, (j - i) * b, threads=threads)
             out[i:j] = np.asarray(hist, dtype=np.uint64).reshape(j - i, b)
         i = j
     return out

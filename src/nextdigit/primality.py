@@ -89,7 +89,7 @@ def _is_prime_list(ints: list, threads: int) -> np.ndarray:
     big = [i for i, v in enumerate(ints) if v > U64_MAX and v & 1
            and math.gcd(v % _SMALL_ODD_PRIMORIAL, _SMALL_ODD_PRIMORIAL) == 1]
     if big:
-        res[np.asarray(big)] = _bpsw.bpsw_many([ints[i] for i in big])
+        res[np.asarray(big)] = _bpsw.bpsw_many([ints[i] for i in big], threads)
     return res
 
 
