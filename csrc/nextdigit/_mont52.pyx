@@ -50,6 +50,20 @@ cdef int _threads(threads) except -1:
     return min(<int>threads, 64)
 
 
+cdef void _batches(const uint64_t* w, const uint64_t* pp, Py_ssize_t nl, Py_ssize_t m, int lucas,
+                   uint8_t* o, int nt) noexcept nogil:
+    """Rows 0..m-1 of w (and pp: any rows of the same shape when lucas = 0, unread) in batches
+    of eight; no OpenMP region at all for one thread (the samplers call this per batch of
+    candidates, where a region's set-up would show)."""
+    cdef Py_ssize_t j
+    if nt == 1 or m <= 8:
+        for j in range(0, m, 8):
+            nd_m52_test_batch(w + j * nl, pp + j * nl, <int>nl, <int>nl, <int>min(8, m - j), lucas, o + j)
+    else:
+        for j in prange(0, m, 8, num_threads=nt, schedule="dynamic"):
+            nd_m52_test_batch(w + j * nl, pp + j * nl, <int>nl, <int>nl, <int>min(8, m - j), lucas, o + j)
+
+
 def available():
     """True when the eight-lane IFMA kernel runs on this machine."""
     return _ok
@@ -97,8 +111,7 @@ def sprp2(const uint64_t[:, ::1] limbs, threads=1):
     for i in range(0, count, CHUNK):
         m = min(CHUNK, count - i)
         with nogil:
-            for j in prange(i, i + m, 8, num_threads=nt, schedule="dynamic"):
-                nd_m52_test_batch(w + j * nl, NULL, <int>nl, <int>nl, <int>min(8, i + m - j), 0, o + j)
+            _batches(w + i * nl, w + i * nl, nl, m, 0, o + i, nt)
         PyErr_CheckSignals()
     return out
 
@@ -157,8 +170,7 @@ def sprp2_offsets(const uint64_t[::1] limbs_a, const uint64_t[::1] offsets, thre
                     carry = 1 if s < carry else 0
                     b[r * nl + j] = s
                 b[r * nl + nl0] = carry
-            for j in prange(0, m, 8, num_threads=nt, schedule="dynamic"):
-                nd_m52_test_batch(b + j * nl, NULL, <int>nl, <int>nl, <int>min(8, m - j), 0, o + i + j)
+            _batches(b, b, nl, m, 0, o + i, nt)
         PyErr_CheckSignals()
     return out
 
@@ -185,7 +197,6 @@ def lucas(const uint64_t[:, ::1] limbs, const uint64_t[:, ::1] pprime, threads=1
     for i in range(0, count, CHUNK):
         m = min(CHUNK, count - i)
         with nogil:
-            for j in prange(i, i + m, 8, num_threads=nt, schedule="dynamic"):
-                nd_m52_test_batch(w + j * nl, pp + j * nl, <int>nl, <int>nl, <int>min(8, i + m - j), 1, o + j)
+            _batches(w + i * nl, pp + i * nl, nl, m, 1, o + i, nt)
         PyErr_CheckSignals()
     return out
