@@ -3,7 +3,8 @@
 Groups (same numbers within a group):
 * ``u64 random odd``: 10^5 random odd 64-bit integers (seed 1);
 * ``u64 primes``: 10^4 random 64-bit primes;
-* ``512-bit`` / ``1024-bit``: 10^3 random odd integers of that size.
+* ``512-bit`` / ``1024-bit``: 10^3 random odd integers of that size;
+* ``next_prime``: 20 random 333- and 1024-bit numbers, nextdigit vs ``gmpy2.next_prime``.
 """
 import gmpy2
 import numpy as np
@@ -103,3 +104,14 @@ def test_big(benchmark, bits, contender):
         res = benchmark.pedantic(_sympy_loop, args=(vals,), rounds=2, iterations=1)
     assert int(np.sum(res)) == expected
     per_number(benchmark, len(vals))
+
+
+@pytest.mark.parametrize("bits", [333, 1024])
+@pytest.mark.parametrize("contender", ["nextdigit next_prime", "gmpy2.next_prime"])
+def test_next_prime_big(benchmark, bits, contender):
+    """next_prime of 20 random numbers of ``bits`` bits (same numbers for both contenders)."""
+    vals = _big_random_odd(bits, count=20)
+    benchmark.group = f"next_prime, 20 random {bits}-bit numbers"
+    f = nextdigit.next_prime if contender.startswith("nextdigit") else gmpy2.next_prime
+    res = benchmark.pedantic(lambda: [int(f(v)) for v in vals], rounds=5, iterations=1)
+    assert res == [int(gmpy2.next_prime(v)) for v in vals]

@@ -157,3 +157,29 @@ def test_threads_give_the_same_verdicts():
     for bad in (0, -1, 1.5, True, "2"):
         with pytest.raises(ValueError, match="threads"):
             _mont52.sprp2(L, bad)
+
+
+@pytest.mark.parametrize("ifma", [True, False])
+def test_next_prev_prime_big_match_gmpy2(monkeypatch, ifma):
+    if ifma and not _mont52.available():
+        pytest.skip("no IFMA")
+    from nextdigit import next_prime, prev_prime, primality
+
+    monkeypatch.setattr(_bpsw, "USE_IFMA", ifma)
+    rnd = random.Random(41)
+    for bits in (65, 100, 257, 333, 600, 1024):
+        for _ in range(4):
+            x = rnd.getrandbits(bits) | (1 << (bits - 1))
+            assert next_prime(x) == gmpy2.next_prime(x)
+            assert prev_prime(x) == gmpy2.prev_prime(x)
+    # the boundary of 2**64 and tiny windows (many windows per answer, the fall-through to u64)
+    for n in range(2**64 - 3, 2**64 + 40):
+        assert next_prime(n) == gmpy2.next_prime(n)
+        if n > 2**64:
+            assert prev_prime(n) == gmpy2.prev_prime(n)
+            if ifma:
+                assert primality._prev_prime_big(n, width=3) == gmpy2.prev_prime(n)
+    if ifma:
+        x = 10**200 + 1
+        assert primality._next_prime_big(x, width=5) == gmpy2.next_prime(x)
+        assert primality._prev_prime_big(x, width=5) == gmpy2.prev_prime(x)

