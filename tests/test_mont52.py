@@ -183,3 +183,19 @@ def test_next_prev_prime_big_match_gmpy2(monkeypatch, ifma):
         x = 10**200 + 1
         assert primality._next_prime_big(x, width=5) == gmpy2.next_prime(x)
         assert primality._prev_prime_big(x, width=5) == gmpy2.prev_prime(x)
+
+
+@needs_ifma
+@pytest.mark.parametrize("k", list(range(1, 23)) + [39, 40, 41])
+def test_every_unrolled_instance(k):
+    """Each k (52-bit limbs; 1..20 have their own unrolled code) at its smallest and largest
+    modulus size, both tests, against gmpy2."""
+    rnd = random.Random(1000 + k)
+    for bits in sorted({max(3, 52 * (k - 1) - 1), 52 * k - 2}):
+        assert _mont52.limbs52(bits) == k
+        xs = [rnd.getrandbits(bits) | 1 | (1 << (bits - 1)) for _ in range(12)]
+        xs += [int(gmpy2.next_prime(x)) for x in xs[:4]]
+        xs = [x for x in xs if x.bit_length() == bits]
+        assert [bool(v) for v in _mont52.sprp2(limbs(xs))] == [bool(gmpy2.is_strong_prp(x, 2)) for x in xs]
+        odd = [x for x in xs if not gmpy2.is_square(x)]
+        assert _bpsw._lucas_many(odd).tolist() == [bool(gmpy2.is_strong_selfridge_prp(x)) for x in odd]
