@@ -96,7 +96,8 @@ def bpsw_many(numbers: list[int], threads: int = 1) -> np.ndarray:
     """BPSW verdicts (bool array) for a list of odd ints above 2**64 (``threads`` OpenMP
     threads for the lanes; GMP's route is serial)."""
     numbers = list(numbers)
-    if not USE_IFMA or any(n.bit_length() > MAX_BITS for n in numbers):
+    # one number: one lane costs as much as eight, about GMP's price for the base-2 test
+    if not USE_IFMA or len(numbers) < 2 or any(n.bit_length() > MAX_BITS for n in numbers):
         return np.fromiter((gmpy2.is_prime(n, 1) for n in numbers), dtype=bool, count=len(numbers))
     passed = _mont52.sprp2(limbs_array(numbers), threads).astype(bool)
     idx = np.flatnonzero(passed)
