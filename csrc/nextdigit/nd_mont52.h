@@ -1,5 +1,6 @@
-/* Eight-lane Montgomery arithmetic in radix 2**52 (AVX-512 IFMA): the base-2 strong
- * probable-prime test for many big odd numbers at once.
+/* Eight-lane Montgomery arithmetic in radix 2**52 (AVX-512 IFMA): both halves of BPSW -- the
+ * base-2 strong probable-prime test and the strong Lucas-Selfridge test -- for many big odd
+ * numbers at once.
  *
  * Why: above 2**64 every exact count and every random prime ends in modular exponentiations of
  * sieve survivors, and GMP's mpz_powm (scalar 64-bit limbs) is then the whole cost.  The
@@ -10,26 +11,33 @@
  * Layer by layer:
  *   - A number of up to 52*k bits is k limbs of 52 bits; limb j of the eight lanes is one
  *     __m512i (the "transposed" layout T[j*8 + lane]).  k is chosen per batch so that
- *     n < R / 4 with R = 2**(52k): then 2n < R and every intermediate fits k limbs.
- *   - mont_mul: Montgomery product a*b/R mod n in product-scanning form (the "finely
- *     integrated product scanning" order: column c collects every a_i*b_j and every m_i*n_j with
- *     i + j = c; for c < k the column then fixes m_c = lo52(t_c * (-1/n) mod 2**52) so that
- *     column c becomes divisible by 2**52).  Low halves of products land in the current
- *     column, high halves in the next; each column uses two accumulator pairs so that the
- *     four-cycle IFMA latency is hidden.  Accumulators are 64 bits wide and a column receives at
- *     most 4k + 1 terms below 2**52, so they cannot overflow for k < 1000.  Inputs below n give
- *     an output below 2n; one conditional subtraction makes it canonical (< n).
+ *     n < R / 4 with R = 2**(52k): then everything below 4n fits k limbs.
+ *   - nd_m52_mul / nd_m52_sqr: Montgomery product a*b/R mod n in product-scanning form (the
+ *     "finely integrated product scanning" order: column c collects every a_i*b_j and every
+ *     m_i*n_j with i + j = c; for c < k the column then fixes m_c = lo52(t_c * (-1/n)) so that
+ *     column c becomes divisible by 2**52).  Low halves of products land in the current column,
+ *     high halves in the next; two accumulator pairs per column hide the four-cycle IFMA
+ *     latency, and the carry from the previous column is added last so that a column's products
+ *     need not wait for it.  Accumulators are 64 bits wide and a column receives at most 4k + 1
+ *     terms below 2**52, so they cannot overflow for k < 1000.  Squaring computes each cross
+ *     product a_i*a_j (i < j) once and doubles the sum: 3k**2 instead of 4k**2 multiply-adds.
+ *   - Values are kept "almost reduced", below 2n: with R > 4n, inputs below 2n give a product
+ *     below 2n, so no conditional subtraction follows a product; comparisons check both
+ *     representatives (x and x + n), and nd_m52_canon reduces fully where needed.
  *   - 2**d mod n without any multiplication by the base: left to right over the bits of d,
- *     square, and where the bit is set double (shift by one, conditional subtraction).  Each
- *     lane has its own exponent; lanes with shorter exponents square R mod n (= 1) until their
- *     top bit arrives.
+ *     square, and where the bit is set double (shift by one, subtract 2n if that does not
+ *     borrow).  Each lane has its own exponent; lanes with shorter exponents square R mod n
+ *     (= 1) until their top bit arrives.
  *   - R mod n (Montgomery's 1) from 2**(bits(n) - 1) < n doubled 52k - bits(n) + 1 times.
  *   - The strong test walks all bits of n - 1 = d * 2**s: at bit position b = s the lane holds
  *     2**d (pass if it is 1 or n - 1), at 1 <= b < s it holds 2**(d*2**(s-b)) (pass if it is
  *     n - 1).
+ *   - The strong Lucas test: see nd_m52_lucas_run (the Q = 1 ladder of _u64.pxd, two products
+ *     per bit; P' R mod n comes from the caller, nextdigit._bpsw).
+ *   - nd_m52_run is always inlined into instances with a constant k = 1..20, whose limb loops
+ *     GCC then unrolls completely (measured 1.5-1.7x faster); other k use the generic loop.
  *
- * A lane that fails is composite (the test has no false "composite"); a lane that passes is a
- * base-2 strong probable prime and must still be decided by a Lucas test (BPSW).
+ * A lane that fails either test is composite (no false "composite"); passing both is BPSW.
  *
  * Built with GCC/Clang function-level target attributes: the rest of the extension is compiled
  * for baseline x86-64, and nd_m52_available() checks the CPU (and the OS's AVX-512 state) at
