@@ -122,16 +122,18 @@ def window_bpsw(a: int, offsets: np.ndarray, threads: int = 1) -> np.ndarray:
     return passed
 
 
-def first_prime(candidates: list[int]) -> int | None:
+def first_prime(candidates: list[int], nl: int | None = None) -> int | None:
     """The first prime of ``candidates`` in list order (odd ints > 3, any size), or None: BPSW,
     which is a proof below 2**64 (there the u64 kernel decides) and "probable prime" above.
-    The base-2 test runs on the whole list in lanes; Lucas only on the first passes."""
-    if not USE_IFMA or any(n.bit_length() > MAX_BITS for n in candidates):
+    The base-2 test runs on the whole list in lanes; Lucas only on the first passes.
+    ``nl``: the caller vouches that every candidate fits nl 64-bit limbs and MAX_BITS bits
+    (spares the per-call size scan in the samplers' loop)."""
+    if not USE_IFMA or (nl is None and any(n.bit_length() > MAX_BITS for n in candidates)):
         for c in candidates:
             if gmpy2.is_prime(c, 1):
                 return c
         return None
-    passed = _mont52.sprp2(limbs_array(candidates))
+    passed = _mont52.sprp2(limbs_array(candidates, nl))
     for i in np.flatnonzero(passed).tolist():
         c = candidates[i]
         if c <= U64_MAX:
