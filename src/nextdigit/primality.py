@@ -26,7 +26,8 @@ W = 4 * bits numbers next to n are sieved by the primes below B (``_bigwin``; B 
 256 bits, 2**12 to 512, 2**14 to 1536, 2**16 beyond: measured best on this machine) and the
 survivors, nearest to n first, go through BPSW eight at a time (``_bpsw.first_prime``); the
 first prime in that order is the answer.  Measured against ``gmpy2.next_prime`` on random
-inputs: 2.0x / 2.9x / 4.0x faster at 200 / 333 / 1024 bits.  Without IFMA: gmpy2's functions.
+inputs: about 2x / 1.7-2.9x / 4x faster at 200 / 333 / 1024 bits (runs vary at 333 bits).
+Without IFMA: gmpy2's functions.
 
 Bad input: ``bool``, ``float`` (even 7.0), ``str``, ``None`` and float/bool/string arrays raise
 ``TypeError`` naming the argument; negative numbers, 0 and 1 are simply not prime.
