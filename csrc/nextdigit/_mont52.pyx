@@ -36,6 +36,9 @@ cdef extern from "nd_mont52.h" nogil:
     void nd_m52_test_batch(const uint64_t* w, const uint64_t* pp, int stride, int nl, int count,
                            int lucas, uint8_t* out)
 
+cdef extern from *:
+    int _clz "__builtin_clzll"(unsigned long long x) nogil     # x != 0
+
 MAX_BITS = ND_M52_MAXBITS
 
 cdef bint _ok = nd_m52_available() != 0
@@ -99,21 +102,27 @@ def limbs52(bits):
 
 def sprp2(const uint64_t[:, ::1] limbs, threads=1):
     """1 where the row (an odd number >= 3) is a base-2 strong probable prime, else 0."""
-    cdef Py_ssize_t count = limbs.shape[0], nl = limbs.shape[1], i, j, m
+    cdef Py_ssize_t count = limbs.shape[0], nl = limbs.shape[1]
     cdef int nt = _threads(threads)
     _check_limbs(nl)
     cdef cnp.ndarray[uint8_t, ndim=1] out = np.zeros(count, dtype=np.uint8)
     if count == 0:
         return out
     cdef const uint64_t* w = &limbs[0, 0]
-    cdef uint8_t* o = <uint8_t*>out.data
     _check_rows(w, count, nl)
+    _run_rows(w, w, count, nl, 0, <uint8_t*>out.data, nt)
+    return out
+
+
+cdef _run_rows(const uint64_t* w, const uint64_t* pp, Py_ssize_t count, Py_ssize_t nl, int lucas,
+               uint8_t* o, int nt):
+    """All rows, CHUNK at a time without the GIL, checking for Ctrl-C between chunks."""
+    cdef Py_ssize_t i, m
     for i in range(0, count, CHUNK):
         m = min(CHUNK, count - i)
         with nogil:
-            _batches(w + i * nl, w + i * nl, nl, m, 0, o + i, nt)
+            _batches(w + i * nl, pp + i * nl, nl, m, lucas, o + i, nt)
         PyErr_CheckSignals()
-    return out
 
 
 cdef inline bint _rest_zero(const uint64_t* w, Py_ssize_t n) noexcept nogil:
@@ -123,13 +132,6 @@ cdef inline bint _rest_zero(const uint64_t* w, Py_ssize_t n) noexcept nogil:
             return False
     return True
 
-
-cdef inline int _clz(uint64_t x) noexcept nogil:
-    cdef int c = 0
-    while not (x >> 63):
-        x <<= 1
-        c += 1
-    return c
 
 
 def sprp2_offsets(const uint64_t[::1] limbs_a, const uint64_t[::1] offsets, threads=1):
@@ -178,7 +180,7 @@ def sprp2_offsets(const uint64_t[::1] limbs_a, const uint64_t[::1] offsets, thre
 def lucas(const uint64_t[:, ::1] limbs, const uint64_t[:, ::1] pprime, threads=1):
     """1 where the row n passes the strong Lucas-Selfridge test, given P' R mod n in the same
     row of ``pprime`` (see the module docstring); 0 means composite."""
-    cdef Py_ssize_t count = limbs.shape[0], nl = limbs.shape[1], i, j, m
+    cdef Py_ssize_t count = limbs.shape[0], nl = limbs.shape[1], i
     cdef int nt = _threads(threads)
     _check_limbs(nl)
     if pprime.shape[0] != count or pprime.shape[1] != nl:
@@ -187,16 +189,10 @@ def lucas(const uint64_t[:, ::1] limbs, const uint64_t[:, ::1] pprime, threads=1
     if count == 0:
         return out
     cdef const uint64_t* w = &limbs[0, 0]
-    cdef const uint64_t* pp = &pprime[0, 0]
-    cdef uint8_t* o = <uint8_t*>out.data
     _check_rows(w, count, nl)
     cdef int k0 = limbs52(_bits(w, nl))
     for i in range(count):
         if limbs52(_bits(w + i * nl, nl)) != k0:
             raise ValueError("every row of limbs must need the same number of 52-bit limbs")
-    for i in range(0, count, CHUNK):
-        m = min(CHUNK, count - i)
-        with nogil:
-            _batches(w + i * nl, pp + i * nl, nl, m, 1, o + i, nt)
-        PyErr_CheckSignals()
+    _run_rows(w, &pprime[0, 0], count, nl, 1, <uint8_t*>out.data, nt)
     return out

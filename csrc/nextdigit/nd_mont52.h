@@ -53,7 +53,6 @@
 #define ND_M52_MAXBITS (52 * ND_M52_MAXK - 2)
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(ND_M52_DISABLE)
-#define ND_M52_COMPILED 1
 #include <immintrin.h>
 
 static int nd_m52_available(void)
@@ -534,7 +533,6 @@ ND_M52_TARGET static void nd_m52_test_batch(const uint64_t *w, const uint64_t *p
 }
 
 #else  /* no x86-64 GCC/Clang: the caller uses GMP */
-#define ND_M52_COMPILED 0
 static int nd_m52_available(void) { return 0; }
 __attribute__((unused)) static void nd_m52_test_batch(const uint64_t *w, const uint64_t *pp, int stride, int nl,
                               int count, int lucas, uint8_t *out)

@@ -51,8 +51,7 @@ def sieve_primes(bound: int) -> np.ndarray:
 
 def limbs_of(a: int) -> np.ndarray:
     """Little-endian 64-bit limbs of a >= 0."""
-    n = max(1, (a.bit_length() + 63) // 64)
-    return np.frombuffer(a.to_bytes(8 * n, "little"), dtype="<u8").astype(np.uint64)
+    return _bpsw.limbs_array([a])[0]
 
 
 # measured BPSW cost per sieve survivor: (bits, seconds); interpolated log-log

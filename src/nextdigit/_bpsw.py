@@ -113,9 +113,7 @@ def window_bpsw(a: int, offsets: np.ndarray, threads: int = 1) -> np.ndarray:
         base = gmpy2.mpz(a)
         return np.fromiter((gmpy2.is_prime(base + o, 1) for o in offsets.tolist()), dtype=bool,
                            count=offsets.size)
-    nl = (a.bit_length() + 63) // 64
-    limbs = np.frombuffer(a.to_bytes(8 * nl, "little"), dtype="<u8").astype(np.uint64)
-    passed = _mont52.sprp2_offsets(limbs, offsets, threads).astype(bool)
+    passed = _mont52.sprp2_offsets(limbs_array([a])[0], offsets, threads).astype(bool)
     idx = np.flatnonzero(passed)
     if idx.size:
         passed[idx] = _lucas_many([a + o for o in offsets[idx].tolist()], threads)
@@ -125,20 +123,23 @@ def window_bpsw(a: int, offsets: np.ndarray, threads: int = 1) -> np.ndarray:
 def first_prime(candidates: list[int], nl: int | None = None) -> int | None:
     """The first prime of ``candidates`` in list order (odd ints > 3, any size), or None: BPSW,
     which is a proof below 2**64 (there the u64 kernel decides) and "probable prime" above.
-    The base-2 test runs on the whole list in lanes; Lucas only on the first passes.
-    ``nl``: the caller vouches that every candidate fits nl 64-bit limbs and MAX_BITS bits
-    (spares the per-call size scan in the samplers' loop)."""
+    The base-2 test runs LANES candidates at a time (one IFMA batch) and stops at the batch
+    holding the first prime; Lucas runs only on the first passes.  ``nl``: the caller vouches
+    that every candidate fits nl 64-bit limbs and MAX_BITS bits (spares the per-call size scan
+    in the samplers' loop)."""
     if not USE_IFMA or (nl is None and any(n.bit_length() > MAX_BITS for n in candidates)):
         for c in candidates:
             if gmpy2.is_prime(c, 1):
                 return c
         return None
-    passed = _mont52.sprp2(limbs_array(candidates, nl))
-    for i in np.flatnonzero(passed).tolist():
-        c = candidates[i]
-        if c <= U64_MAX:
-            if _primality.is_prime_u64_scalar(c):
+    for start in range(0, len(candidates), LANES):
+        chunk = candidates[start:start + LANES]
+        passed = _mont52.sprp2(limbs_array(chunk, nl))
+        for i in np.flatnonzero(passed).tolist():
+            c = chunk[i]
+            if c <= U64_MAX:
+                if _primality.is_prime_u64_scalar(c):
+                    return c
+            elif _lucas_many([c])[0]:
                 return c
-        elif _lucas_many([c])[0]:
-            return c
     return None

@@ -48,13 +48,14 @@ __all__ = ["is_prime", "next_prime", "prev_prime"]
 _SMALL_ODD_PRIMORIAL = 3 * 5 * 7 * 11 * 13 * 17 * 19 * 23  # < 2**30: one CPython digit
 
 
+def _survives_prefilter(n: int) -> bool:
+    """n >= 2**64 is odd and has no prime factor 3..23 (one CPython division and a gcd)."""
+    return bool(n & 1) and math.gcd(n % _SMALL_ODD_PRIMORIAL, _SMALL_ODD_PRIMORIAL) == 1
+
+
 def _is_prime_big(n: int) -> bool:
     """Primality of n >= 2**64 (BPSW via GMP after a gcd prefilter)."""
-    if not n & 1:
-        return False
-    if math.gcd(n % _SMALL_ODD_PRIMORIAL, _SMALL_ODD_PRIMORIAL) != 1:
-        return False
-    return bool(gmpy2.is_prime(n, 1))
+    return _survives_prefilter(n) and bool(gmpy2.is_prime(n, 1))
 
 
 def _is_prime_int(n: int) -> bool:
@@ -94,8 +95,7 @@ def _is_prime_list(ints: list, threads: int) -> np.ndarray:
     the prefilter and then BPSW in batches (``_bpsw.bpsw_many``: eight per IFMA call)."""
     small = np.fromiter((v if 0 <= v <= U64_MAX else 0 for v in ints), dtype=np.uint64, count=len(ints))
     res = _is_prime_u64_array(small, threads)
-    big = [i for i, v in enumerate(ints) if v > U64_MAX and v & 1
-           and math.gcd(v % _SMALL_ODD_PRIMORIAL, _SMALL_ODD_PRIMORIAL) == 1]
+    big = [i for i, v in enumerate(ints) if v > U64_MAX and _survives_prefilter(v)]
     if big:
         res[np.asarray(big)] = _bpsw.bpsw_many([ints[i] for i in big], threads)
     return res
@@ -167,11 +167,9 @@ def _next_prime_big(n: int, width: int | None = None) -> int:
     a = n + 1
     while True:
         surv = _bigwin.window_survivors(_bigcount.limbs_of(a), w, primes)
-        cands = [a + o for o in surv.tolist()]
-        for i in range(0, len(cands), _bpsw.LANES):
-            p = _bpsw.first_prime(cands[i:i + _bpsw.LANES])
-            if p is not None:
-                return p
+        p = _bpsw.first_prime([a + o for o in surv.tolist()])
+        if p is not None:
+            return p
         a += w
 
 
@@ -184,11 +182,9 @@ def _prev_prime_big(n: int, width: int | None = None) -> int:
     while hi > TWO64:
         lo = max(hi - w, TWO64)
         surv = _bigwin.window_survivors(_bigcount.limbs_of(lo), hi - lo, primes)
-        cands = [lo + o for o in reversed(surv.tolist())]
-        for i in range(0, len(cands), _bpsw.LANES):
-            p = _bpsw.first_prime(cands[i:i + _bpsw.LANES])
-            if p is not None:
-                return p
+        p = _bpsw.first_prime([lo + o for o in reversed(surv.tolist())])
+        if p is not None:
+            return p
         hi = lo
     return int(_primality.prev_prime_u64(U64_MAX))
 
