@@ -197,6 +197,9 @@ def generate_exact(model, law, input_ids=None, *, prompt=None, tokenizer=None, n
     if vocab is not None and int(law.vocab_ids.max()) >= vocab:
         raise ValueError(f"the law uses token id {int(law.vocab_ids.max())} but the model's vocabulary has {vocab} tokens: "
                          "the model does not match the tokenizer")
+    first = law.next_token_counts_batch([prefix])        # fails early (e.g. beyond exact counting)
+    if len(first[0][0]) == 0 and not first.complete[0]:
+        raise ValueError(f"answer_prefix {list(prefix)} is not the start of a canonical answer of {law!r}")
     gen_cfg = getattr(model, "generation_config", None)
     tokens = {k: getattr(gen_cfg, k, None) for k in _TOKEN_KEYS}
     pad = tokens["pad_token_id"]

@@ -194,23 +194,16 @@ class TokenLaw:
 
     def answer_lengths(self, rows) -> list:
         """For each token sequence of ``rows``: the length of the whole answer it starts with, or
-        None when it does not start with one (used to cut generated rows after the answer)."""
-        rows = [_as_prefix(r, "rows[i]") for r in rows]
-        out = [None] * len(rows)
-        todo = list(range(len(rows)))
-        for t in range(1, self.max_length + 1):
-            todo = [i for i in todo if len(rows[i]) >= t]
-            if not todo:
-                break
-            batch = self.next_token_counts_batch([rows[i][:t] for i in todo])
-            rest = []
-            for i, done, (ids, _) in zip(todo, batch.complete, batch):
-                if done:
-                    out[i] = t
-                elif len(ids):
-                    rest.append(i)
-            todo = rest
+        None when it does not start with one (cuts generated rows after the answer; no counting)."""
+        out = []
+        for r in rows:
+            r = _as_prefix(r, "rows[i]")
+            out.append(next((t for t in range(1, min(len(r), self.max_length) + 1) if self._ends(r[:t])), None))
         return out
+
+    def _ends(self, p: tuple) -> bool:
+        """Whether ``p`` is a whole canonical answer (structure only, no counts needed)."""
+        raise NotImplementedError
 
     def log_prob(self, ids, given=()):
         """``(log p as float, p as Fraction)`` -- ``nextdigit.models.log_prob``'s convention."""
@@ -686,6 +679,10 @@ class ChunkTokenLaw(TokenLaw):
                     rows.append((np.array([tok], np.int64), _count_array([weight])))
         return rows, complete
 
+    def _ends(self, p: tuple) -> bool:
+        s = self._parse(p)
+        return s[0] == "done" and self.oracle.contains(s[-1])
+
     def _total_from(self, blocks) -> int:
         return sum(int(x) for x in blocks[(0, 0)])
 
@@ -825,6 +822,10 @@ class TrieTokenLaw(TokenLaw):
         counts = self.cum[ends] - self.cum[s]
         counts = counts.astype(np.uint64) if counts.dtype != object or all(int(c) < _U64 for c in counts) else counts
         return (ids.astype(np.int64), counts), False
+
+    def _ends(self, p: tuple) -> bool:
+        lo, hi = self._range(p)
+        return hi - lo == 1 and self.lens[lo] == len(p)
 
     def _batch(self, prefixes):
         rows, complete = [], []
