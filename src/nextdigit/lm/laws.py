@@ -68,7 +68,7 @@ __all__ = ["TokenLaw", "ChunkTokenLaw", "TrieTokenLaw", "SparseBatch", "token_la
 
 MAX_SUPPORT = 10**6          # general-BPE laws tokenize the support: at most this many strings
 HIST_BUCKETS = 1 << 22       # buckets of one histogram pass (32 MiB of counts)
-DEEP_SPAN = 1 << 24          # count every later chunk level at once when a subtree spans this few numbers
+DEEP_SPAN = 1 << 16          # count every later chunk level at once when a subtree spans this few numbers
 CACHE_BUCKETS = 1 << 24      # counts kept between queries (128 MiB at most)
 _U64 = 1 << 64
 

@@ -254,20 +254,28 @@ class TeacherLogitsProcessor(_TorchProcessor):
     r"""[`LogitsProcessor`] that replaces the model's scores by the log of an exact token law, so
     that sampling draws the task's answers from the target law (uniform n-digit primes, ...).
 
-    Args:
-        law (`TokenLaw`): from `nextdigit.lm.token_law` (task, digits, tokenizer, answer format).
-        prompt_length (`int`, *optional*): tokens before the answer (default: the input length
-            at the first call).
-        answer_prefix (`list[int]`, *optional*): answer tokens already at the end of the prompt.
-        pad_token_id (`int`, *optional*): token forced on finished rows when the law has no EOS.
-        draw (`bool`, *optional*, defaults to `False`): draw each token exactly from the integer
-            counts and return a point mass (exact under any warper, no float rounding).
-        rng: seed or `numpy.random.Generator` for `draw=True`.
+    Parameters
+    ----------
+    law : TokenLaw
+        from ``nextdigit.lm.token_law`` (task, digits, tokenizer, answer format).
+    prompt_length : int, optional
+        tokens before the answer (default: the input length at the first call).
+    answer_prefix : list of int, optional
+        answer tokens already at the end of the prompt.
+    pad_token_id : int, optional
+        token forced on finished rows when the law has no end token.
+    draw : bool, default False
+        draw each token exactly from the integer counts and return a point mass (exact under
+        any warper, no float rounding).
+    rng
+        seed or ``numpy.random.Generator`` for ``draw=True``.
 
     Sample with ``do_sample=True`` and the warpers off (``nextdigit.lm.generate_exact`` does
     this; ``transformers`` would otherwise apply top_k=50 after this processor).
 
-    Examples (need the ``lm`` extra; ``tests/test_lm.py`` runs them):
+    Examples
+    --------
+    These need the ``lm`` extra (``tests/test_lm.py`` runs them).
 
     >>> import nextdigit
     >>> from transformers import LogitsProcessorList                         # doctest: +SKIP
@@ -291,12 +299,16 @@ class MaskLogitsProcessor(_TorchProcessor):
     completable to a target string and sets every other token to ``-inf`` (constrained
     decoding: every output is valid; the law is the model's, renormalised at every step).
 
-    Args:
-        law (`TokenLaw`): from `nextdigit.lm.token_law`.
-        prompt_length (`int`, *optional*), answer_prefix (`list[int]`, *optional*),
-        pad_token_id (`int`, *optional*): as for `TeacherLogitsProcessor`.
+    Parameters
+    ----------
+    law : TokenLaw
+        from ``nextdigit.lm.token_law``.
+    prompt_length, answer_prefix, pad_token_id
+        as for ``TeacherLogitsProcessor``.
 
-    Examples (need the ``lm`` extra; ``tests/test_lm.py`` runs them):
+    Examples
+    --------
+    These need the ``lm`` extra (``tests/test_lm.py`` runs them).
 
     >>> import nextdigit
     >>> from nextdigit.lm import token_law, MaskLogitsProcessor

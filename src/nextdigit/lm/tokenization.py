@@ -110,6 +110,12 @@ def _is_tokenizers_tokenizer(tok) -> bool:
     return isinstance(tok, Tokenizer)
 
 
+def _backend_batch(backend, texts) -> list[list[int]]:
+    fast = getattr(backend, "encode_batch_fast", None)       # tokenizers >= 0.21: no offsets
+    encs = (fast or backend.encode_batch)(texts, add_special_tokens=False)
+    return [e.ids for e in encs]
+
+
 def as_codec(tokenizer) -> TokenizerCodec:
     """Wrap ``tokenizer`` (a ``transformers`` tokenizer, a ``tokenizers.Tokenizer``, a pair
     ``(encode, decode)`` of callables, an object with ``encode``/``decode`` methods, or a
@@ -126,7 +132,11 @@ def as_codec(tokenizer) -> TokenizerCodec:
         def enc(text):
             return tok.encode(text, add_special_tokens=False)
 
+        backend = getattr(tok, "backend_tokenizer", None)
+
         def enc_batch(texts):
+            if backend is not None:     # the Rust tokenizer directly: 2-3x faster than tok(texts)
+                return _backend_batch(backend, texts)
             return tok(texts, add_special_tokens=False)["input_ids"]
 
         return TokenizerCodec(enc, lambda ids: tok.decode(ids), encode_batch=enc_batch,
@@ -135,7 +145,7 @@ def as_codec(tokenizer) -> TokenizerCodec:
     if _is_tokenizers_tokenizer(tokenizer):
         tok = tokenizer
         return TokenizerCodec(lambda t: tok.encode(t, add_special_tokens=False).ids, lambda ids: tok.decode(ids),
-                              encode_batch=lambda ts: [e.ids for e in tok.encode_batch(ts, add_special_tokens=False)],
+                              encode_batch=lambda ts: _backend_batch(tok, ts),
                               vocab_size=tok.get_vocab_size(), name="tokenizers.Tokenizer", source=tok)
     if isinstance(tokenizer, tuple):
         if len(tokenizer) != 2 or not callable(tokenizer[0]) or not (tokenizer[1] is None or callable(tokenizer[1])):
