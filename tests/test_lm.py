@@ -566,6 +566,14 @@ def test_bad_input_is_refused_clearly(toks, models, laws):
         law.next_token_counts("123")
     with pytest.raises(ValueError, match="digits"):
         token_law("prime", 3, toks["chunk"], lead="7")
+    from nextdigit.lm.laws import TrieTokenLaw
+    from nextdigit.lm.tokenization import AnswerFormat, as_codec
+
+    codec = as_codec((lambda s: [ord(c) for c in s], None))
+    with pytest.raises(ValueError, match="prefix of the other"):       # "12" then "123": where does it end?
+        TrieTokenLaw(["12", "123"], None, codec, AnswerFormat(eos=False), NumberTokenization.bpe(), 3, "x")
+    with pytest.raises(ValueError, match="same tokens"):
+        TrieTokenLaw(["12", "12"], None, codec, AnswerFormat(eos=False), NumberTokenization.bpe(), 2, "x")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -88,8 +88,13 @@ def check_generation_config(model_or_config, law=None, *, mode: str = "teacher",
     the list (and the fix), else ``warnings.warn``.  Mask mode and ``draw=True`` only need
     sampling (or greedy, for draw) and no beams: warpers keep a point mass or the mask.
 
-    >>> check_generation_config(None, strict=False, do_sample=True)[0]
-    'top_k=50 keeps only the 50 most likely tokens'
+    >>> try:
+    ...     check_generation_config(None, do_sample=True)     # transformers' defaults: top_k=50
+    ... except ValueError as e:
+    ...     print(str(e)[:94])
+    this generation config would not sample the exact law: top_k=50 keeps only the 50 most likely
+    >>> check_generation_config(None, **EXACT_SAMPLING)
+    []
     """
     _check_mode(mode)
     if law is not None:

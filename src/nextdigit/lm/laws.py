@@ -739,17 +739,18 @@ class TrieTokenLaw(TokenLaw):
         self.exact_counts = exact_counts
         self.eos_id = fmt.eos_id(codec)
         encs = codec.encode_batch([fmt.text(s) for s in strings])
-        if self.eos_id is not None:
-            encs = [e + [self.eos_id] for e in encs]
-        lens = np.array([len(e) for e in encs], dtype=np.int64)
+        lens = np.fromiter(map(len, encs), dtype=np.int64, count=len(encs)) + (self.eos_id is not None)
         if len(encs) == 0:
             raise ValueError("the support is empty")
-        if lens.min() == 0:
+        if lens.min() == (self.eos_id is not None):
             raise ValueError(f"tokenizer {codec.name} writes an answer with no token")
         width = int(lens.max())
+        tail = [self.eos_id] if self.eos_id is not None else []
+        flat = np.fromiter((t for e in encs for t in (e + tail if tail else e)), dtype=np.int64, count=int(lens.sum()))
+        rows = np.repeat(np.arange(len(encs)), lens)
+        cols = np.arange(flat.size) - np.repeat(np.cumsum(lens) - lens, lens)
         seqs = np.full((len(encs), width), -1, dtype=np.int64)
-        for i, e in enumerate(encs):
-            seqs[i, : len(e)] = e
+        seqs[rows, cols] = flat
         order = np.lexsort(seqs.T[::-1])
         seqs = seqs[order]
         lens = lens[order]
@@ -757,15 +758,19 @@ class TrieTokenLaw(TokenLaw):
         w = np.ones(len(encs), dtype=object) if weights is not None else None
         if weights is not None:
             w[:] = [int(weights[i]) for i in order]
-        same = np.all(seqs[1:] == seqs[:-1], axis=1) if len(seqs) > 1 else np.zeros(0, bool)
-        if same.any():
-            i = int(np.flatnonzero(same)[0])
-            raise ValueError(f"tokenizer {codec.name} cannot write digits: {self.strings[i]!r} and {self.strings[i + 1]!r} "
-                             "have the same tokens")
-        # a whole answer that is a proper prefix of another: the end of an answer would be ambiguous
-        for i in range(len(seqs) - 1):
-            ln = lens[i]
-            if lens[i + 1] > ln and np.array_equal(seqs[i, :ln], seqs[i + 1, :ln]):
+        if len(seqs) > 1:
+            eq = seqs[1:] == seqs[:-1]
+            same = eq.all(axis=1)
+            if same.any():
+                i = int(np.flatnonzero(same)[0])
+                raise ValueError(f"tokenizer {codec.name} cannot write digits: {self.strings[i]!r} and "
+                                 f"{self.strings[i + 1]!r} have the same tokens")
+            # a whole answer that is a proper prefix of the next one (sorted order puts it first):
+            # the end of an answer would be ambiguous
+            inside = np.arange(width)[None, :] < lens[:-1, None]
+            prefix = (eq | ~inside).all(axis=1) & (lens[1:] > lens[:-1])
+            if prefix.any():
+                i = int(np.flatnonzero(prefix)[0])
                 raise ValueError(f"answers {self.strings[i]!r} and {self.strings[i + 1]!r}: one's tokens are a prefix "
                                  "of the other's; give an end token (eos) or a stop string")
         self.seqs = seqs

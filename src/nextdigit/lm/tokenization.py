@@ -75,6 +75,7 @@ class TokenizerCodec:
         self.unk_token_id = unk_token_id
         self.name = name
         self.source = source
+        self._native = encode_batch is not None and name in ("tokenizers.Tokenizer", "rust")
 
     def __repr__(self) -> str:
         return f"TokenizerCodec({self.name})"
@@ -90,6 +91,8 @@ class TokenizerCodec:
         texts = list(texts)
         if self._encode_batch is not None and texts:
             out = self._encode_batch(texts)
+            if self._native:
+                return out                  # lists of Python ints already (the Rust tokenizer's)
             return [[int(i) for i in ids] for ids in out]
         return [self.encode(t) for t in texts]
 
@@ -139,9 +142,11 @@ def as_codec(tokenizer) -> TokenizerCodec:
                 return _backend_batch(backend, texts)
             return tok(texts, add_special_tokens=False)["input_ids"]
 
-        return TokenizerCodec(enc, lambda ids: tok.decode(ids), encode_batch=enc_batch,
-                              eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id, vocab_size=len(tok),
-                              unk_token_id=tok.unk_token_id, name=type(tok).__name__, source=tok)
+        codec = TokenizerCodec(enc, lambda ids: tok.decode(ids), encode_batch=enc_batch,
+                               eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id, vocab_size=len(tok),
+                               unk_token_id=tok.unk_token_id, name=type(tok).__name__, source=tok)
+        codec._native = backend is not None
+        return codec
     if _is_tokenizers_tokenizer(tokenizer):
         tok = tokenizer
         return TokenizerCodec(lambda t: tok.encode(t, add_special_tokens=False).ids, lambda ids: tok.decode(ids),
