@@ -324,6 +324,23 @@ def test_thirty_digit_primes_chunk_law_equals_gmpy2_over_every_block(toks):
             assert eos[0].tolist() == [law.eos_id] and eos[1].tolist() == [1]
 
 
+def test_19_digits_below_and_20_digits_across_2_to_the_64(toks):
+    """n = 19 is the last length below 2**64 (every prefix exact); 20-digit numbers straddle 2**64
+    (windows above it are exact when few digits remain)."""
+    gen = np.random.default_rng(19)
+    for n, lead in ((19, ""), (20, "9")):
+        law = token_law("prime", n, toks["chunk"], threads=1)
+        k = 3 * ((n - 1) // 3)                                  # every full chunk but the last one
+        head = (lead or str(int(gen.integers(1, 10)))) + "".join(str(int(d)) for d in gen.integers(0, 10, size=k - 1))
+        prefix = law.encode(head + "0" * (n - k))[: k // 3]
+        ids, counts = law.next_token_counts(prefix)
+        rest = n - k
+        base = int(head) * 10**rest
+        want = {f"{o:0{rest}d}": 1 for o in range(10**rest) if gmpy2.is_prime(base + o)}
+        got = {toks["chunk"].convert_ids_to_tokens(int(t)): int(c) for t, c in zip(ids, counts)}
+        assert got == want and (n == 19 or base > 2**64)
+
+
 def test_bpe_law_equals_counts_from_tokenizing_every_prime(toks):
     tok = toks["bpe"]
     law = token_law("prime", 5, tok, lead=" ")
