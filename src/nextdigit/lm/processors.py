@@ -50,14 +50,14 @@ Processed scores of a whole batch of token-tree nodes (an audit's breadth-first 
 
 The float32 bound (teacher mode, ``draw=False``)
 ------------------------------------------------
-At a node with children counts c_1..c_k the processor writes s_i = fl32(log(c_i / c_max))
-(computed in float64, then rounded once), so |s_i - log(c_i / c_max)| <= u |log(c_i/c_max)|
-with u = 2**-24, at most u * lambda with lambda = log(c_max / c_min).  The softmax of s is then
-within a factor exp(+-2 u lambda) of the exact law at every child, a total variation of at most
-(exp(2 u lambda) - 1) / 2.  The sampler evaluates that softmax in float32 too: one exp (<= 1
-ulp), a sum of k terms and a division give a relative error of at most (k + 2) u per child,
-(k + 2) u / 2 in total variation.  A node with one child is exact (exp(0) = 1, 1/1 = 1).  Along
-an answer the per-step errors add up (a coupling argument), so
+At a node with children counts c_1..c_k the processor writes ``s_i = fl32(log(c_i / c_max))``
+(computed in float64, then rounded once), so ``abs(s_i - log(c_i / c_max)) <= u * lambda`` with
+``u = 2**-24`` and ``lambda = log(c_max / c_min)``.  The softmax of s is then within a factor
+``exp(+-2 u lambda)`` of the exact law at every child, a total variation of at most
+``(exp(2 u lambda) - 1) / 2``.  The sampler evaluates that softmax in float32 too: one exp
+(<= 1 ulp), a sum of k terms and a division give a relative error of at most ``(k + 2) u`` per
+child, ``(k + 2) u / 2`` in total variation.  A node with one child is exact (``exp(0) = 1``,
+``1/1 = 1``).  Along an answer the per-step errors add up (a coupling argument), so::
 
     TVD(induced law over answers, target) <= sum over depths t of max over nodes at depth t of
         [ (exp(2 u lambda_node) - 1) / 2 + (k_node + 2) u / 2 ]   (nodes with k_node >= 2)
