@@ -216,8 +216,7 @@ def generate_exact(model, law, input_ids=None, *, prompt=None, tokenizer=None, n
     settings = dict(EXACT_SAMPLING, max_new_tokens=remaining, min_new_tokens=0, pad_token_id=pad,
                     eos_token_id=eos if eos is not None else tokens["eos_token_id"],
                     bos_token_id=tokens["bos_token_id"], decoder_start_token_id=tokens["decoder_start_token_id"])
-    if mode == "mask":
-        settings["top_k"] = 0
+    settings["min_p"] = None        # no MinP pass at all: the model's own config is swapped out below
     clean = GenerationConfig(**{k: v for k, v in settings.items() if v is not None})
     check_generation_config(clean, law, mode=mode, draw=draw, strict=True)
     stopping = None

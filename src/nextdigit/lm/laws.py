@@ -121,11 +121,12 @@ def _as_prefix(prefix, name: str = "prefix") -> tuple:
     if hasattr(prefix, "tolist"):
         prefix = prefix.tolist()
     try:
-        return tuple(as_int(t, f"{name} token") for t in prefix)
+        p = tuple(prefix)
     except TypeError:
-        raise
-    except Exception:
-        raise TypeError(f"{name} must be a sequence of token ids") from None
+        raise TypeError(f"{name} must be a sequence of token ids, not {type(prefix).__name__}") from None
+    if all(type(t) is int for t in p):          # the common case (lists from tolist()): no per-id check
+        return p
+    return tuple(as_int(t, f"{name} token") for t in p)
 
 
 class TokenLaw:
@@ -682,6 +683,10 @@ class ChunkTokenLaw(TokenLaw):
     def _ends(self, p: tuple) -> bool:
         s = self._parse(p)
         return s[0] == "done" and self.oracle.contains(s[-1])
+
+    def answer_lengths(self, rows) -> list:
+        T = self.max_length                      # every answer has the same number of tokens here
+        return [T if len(r) >= T and self._ends(_as_prefix(r, "rows[i]")[:T]) else None for r in rows]
 
     def _total_from(self, blocks) -> int:
         return sum(int(x) for x in blocks[(0, 0)])

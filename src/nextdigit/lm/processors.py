@@ -161,35 +161,38 @@ class _Core:
         if scores.ndim != 2 or scores.shape[0] != len(answers):
             raise ValueError(f"scores must have shape (batch={len(answers)}, vocab), got {scores.shape}")
         width = scores.shape[1]
-        batch = self.law.next_token_counts_batch(answers)
+        answers = [tuple(a) for a in answers]
+        uniq = list(dict.fromkeys(answers))
+        batch = self.law.next_token_counts_batch(uniq)
         out = np.full(scores.shape, -np.inf, dtype=np.float32)
         if self.mode == "mask":
             keep = np.zeros(scores.shape, dtype=bool)
-        for r, ((ids, counts), done) in enumerate(zip(batch, batch.complete)):
+        rows_of: dict[tuple, list[int]] = {}
+        for r, a in enumerate(answers):
+            rows_of.setdefault(a, []).append(r)
+        for a, (ids, counts), done in zip(uniq, batch, batch.complete):
+            rows = rows_of[a]
             if len(ids) and int(ids[-1]) >= width:
                 raise ValueError(f"the law uses token id {int(ids[-1])} but the scores have only {width} columns: the "
                                  "model's vocabulary does not match the tokenizer")
             if done or not len(ids):
                 if not done:
-                    raise ValueError(f"row {r}: the answer tokens {list(answers[r])} are not a prefix of any canonical "
+                    raise ValueError(f"row {rows[0]}: the answer tokens {list(a)} are not a prefix of any canonical "
                                      f"answer of {self.law!r}")
                 if self.finish_token is None:
-                    out[r] = scores[r]      # nothing to force; the caller's stopping criterion ends the row
+                    out[rows] = scores[rows]      # nothing to force; the caller's stopping criterion ends the row
                 else:
-                    out[r, self.finish_token] = 0.0
+                    out[rows, self.finish_token] = 0.0
                 continue
             if self.mode == "mask":
-                keep[r, ids] = True
-            elif self.draw:
-                out[r, ids[_draw(counts, self.gen)]] = 0.0
+                keep[np.ix_(rows, ids)] = True
+            elif self.draw:                     # one exact draw per row
+                for r in rows:
+                    out[r, ids[_draw(counts, self.gen)]] = 0.0
             else:
-                out[r, ids] = _log_ratios(counts)
+                out[np.ix_(rows, ids)] = _log_ratios(counts)[None, :]
         if self.mode == "mask":
             np.copyto(out, scores, where=keep)
-            done_rows = np.flatnonzero(batch.complete)
-            for r in done_rows:
-                if self.finish_token is None:
-                    out[r] = scores[r]
         return out
 
 
