@@ -1,0 +1,578 @@
+/* Hot kernels of pi(x); included by nd_pi.h once per instruction-set level with
+ * NDP_V(name) (name suffix) and NDP_LEVEL (0 baseline, 1 POPCNT/BMI2/AVX2, 2 AVX-512) defined.
+ * No include guard on purpose. */
+
+static inline uint64_t NDP_V(popc)(uint64_t v)
+{
+#if NDP_LEVEL >= 1
+    return (uint64_t)__builtin_popcountll(v);
+#else
+    v = v - ((v >> 1) & 0x5555555555555555ULL);
+    v = (v & 0x3333333333333333ULL) + ((v >> 2) & 0x3333333333333333ULL);
+    v = (v + (v >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    return (v * 0x0101010101010101ULL) >> 56;
+#endif
+}
+
+/* popcount of n words */
+static inline uint64_t NDP_V(popc_words)(const uint64_t *w, uint64_t n)
+{
+    uint64_t s = 0, i = 0;
+#if NDP_LEVEL >= 2
+    __m512i acc = _mm512_setzero_si512();
+    for (; i + 8 <= n; i += 8)
+        acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_loadu_si512((const void *)(w + i))));
+    s = (uint64_t)_mm512_reduce_add_epi64(acc);
+#endif
+    for (; i < n; i++) s += NDP_V(popc)(w[i]);
+    return s;
+}
+
+/* pi(n) from the compact table (n <= Ty) */
+static inline int64_t NDP_V(pi)(const uint64_t *T, uint64_t n)
+{
+    uint64_t t = (n + 1) >> 1, w = t >> 6;
+    return (int64_t)(T[2 * w + 1] + NDP_V(popc)(T[2 * w] & ((((uint64_t)1) << (t & 63)) - 1))) + (n >= 2);
+}
+
+/* ==========================================================================================
+ * Phi0: the ordinary leaves, sum over squarefree n <= z with every prime factor in (19, y] of
+ * mu(n) phi(x / n, 8); factor-table indices [i0, i1).
+ * ======================================================================================== */
+static ndp_i128 NDP_V(ndp_phi0)(const ndp_ctx *C, int64_t i0, int64_t i1)
+{
+    const uint16_t *F = C->F;
+    uint64_t x = C->x;
+    ndp_i128 res = 0;
+    int64_t part = 0, i;
+    for (i = i0; i < i1; i++) {
+        uint16_t v = F[i];
+        if (v <= 17 || (i >= 1 && i <= 3)) continue;   /* mu = 0, or lpf <= 19 (13, 17, 19 are
+                                                        indices 1..3 and read as primes) */
+        uint64_t t = x / ndp_fnum(i);
+        int64_t ph = ndp_phi8(t);
+        part += (v & 1) ? -ph : ph;
+        if ((i & 4095) == 0) { res += part; part = 0; }
+    }
+    return res + part;
+}
+
+/* ==========================================================================================
+ * AC from the pi table: for each b in [b0, b1) (pi(sqrt z) < b <= pi(x^(1/3))) the trivial
+ * leaves, and the easy leaves except the sparse ones whose argument exceeds Ty (those are
+ * summed by ndp_ac_chunk).  Leaves (p, q), p = p_b < q <= y prime, t = x / p, u = t / q:
+ *     trivial  q > t / p          (u < p):      phi = 1
+ *     easy     t/p^2 < q <= t/p  (p <= u < p^2): phi = pi(u) - b + 2
+ * With s = isqrt(t), the run q in (max(lo, s), hi] (u <= s: many q share one u) is turned
+ * around by Gourdon's inversion equality
+ *     sum_{al < q <= hi} pi(t/q) = pi(hi) pi(t/hi) - pi(al) pi(t/al) + sum_{t/hi < r <= t/al} pi(t/r)
+ * so every remaining term is "sparse" (independent iterations); the r-range lies inside the
+ * sparse q-range (lo, s], where the two are summed in one loop with weight 2.
+ * ======================================================================================== */
+static ndp_i128 NDP_V(ndp_ac_table)(const ndp_ctx *C, int64_t b0, int64_t b1)
+{
+    const uint32_t *primes = C->primes;
+    const uint64_t *T = C->pitab, *dm = C->dm;
+    const uint8_t *dsh = C->dsh;
+    uint64_t x = C->x, y = C->y, Ty = C->Ty;
+    int64_t a = C->a, b;
+    ndp_i128 res = 0;
+    ndp_div_t dT = ndp_div_make(Ty + 1);
+    for (b = b0; b < b1; b++) {
+        uint64_t p = primes[b];
+        uint64_t t = ndp_mdiv(x, dm[b], dsh[b]);
+        uint64_t tp = ndp_mdiv(t, dm[b], dsh[b]);
+        uint64_t tpp = ndp_mdiv(tp, dm[b], dsh[b]);
+        int64_t ptp = NDP_V(pi)(T, tp < y ? tp : y);
+        int64_t triv = a - (ptp > b ? ptp : b);
+        uint64_t lo = tpp > p ? tpp : p, hi = tp < y ? tp : y;
+        if (hi <= lo) { res += triv; continue; }
+        int64_t il = NDP_V(pi)(T, lo), ih = ptp;          /* pi(hi) = pi(min(y, t/p)) */
+        int64_t acc = triv - (b - 2) * (ih - il);
+        uint64_t s = ndp_isqrt(t);
+        int64_t s1, s2, r1 = 0, r2 = 0;                  /* sparse (s1, s2], reflected (r1, r2] */
+        if (hi <= s) {
+            s1 = il; s2 = ih;
+        } else {
+            uint64_t al = lo > s ? lo : s;
+            int64_t ial = NDP_V(pi)(T, al);
+            uint64_t th = t / hi, ta = t / al;
+            r1 = NDP_V(pi)(T, th);
+            r2 = NDP_V(pi)(T, ta);
+            acc += ih * r1 - ial * r2;
+            s1 = il;
+            s2 = lo < s ? NDP_V(pi)(T, s) : il;
+        }
+        /* sparse leaves with u > Ty are left to the segmented pass */
+        {
+            uint64_t qd = ndp_mdiv(t, dT.m, dT.sh);
+            int64_t iq = NDP_V(pi)(T, qd < y ? qd : y);
+            if (iq > s1) s1 = iq < s2 ? iq : s2;
+        }
+        /* weights: 1 on (s1, s2] and on (r1, r2], 2 on their intersection */
+        int64_t o1 = s1 > r1 ? s1 : r1, o2 = s2 < r2 ? s2 : r2, l;
+        int64_t sum1 = 0, sum2 = 0;
+        if (o1 < o2) {
+            for (l = o1 + 1; l <= o2; l++) sum2 += NDP_V(pi)(T, ndp_mdiv(t, dm[l], dsh[l]));
+            for (l = s1 + 1; l <= o1 && l <= s2; l++) sum1 += NDP_V(pi)(T, ndp_mdiv(t, dm[l], dsh[l]));
+            for (l = (o2 > s1 ? o2 : s1) + 1; l <= s2; l++) sum1 += NDP_V(pi)(T, ndp_mdiv(t, dm[l], dsh[l]));
+            for (l = r1 + 1; l <= o1 && l <= r2; l++) sum1 += NDP_V(pi)(T, ndp_mdiv(t, dm[l], dsh[l]));
+            for (l = (o2 > r1 ? o2 : r1) + 1; l <= r2; l++) sum1 += NDP_V(pi)(T, ndp_mdiv(t, dm[l], dsh[l]));
+        } else {
+            for (l = s1 + 1; l <= s2; l++) sum1 += NDP_V(pi)(T, ndp_mdiv(t, dm[l], dsh[l]));
+            for (l = r1 + 1; l <= r2; l++) sum1 += NDP_V(pi)(T, ndp_mdiv(t, dm[l], dsh[l]));
+        }
+        res += (ndp_i128)acc + sum1 + 2 * (ndp_i128)sum2;
+    }
+    return res;
+}
+
+/* ==========================================================================================
+ * AC, segmented part: the sparse easy leaves with argument u in (Ty, sqrt x], summed over a
+ * chunk [lo, hi) of arguments with a segmented pi table (odd numbers, one bit each, and a
+ * running count relative to the chunk start).  Records sum of relative pi values, number of
+ * terms and the chunk's prime count; the caller adds the bases.
+ * ======================================================================================== */
+static void NDP_V(ndp_ac_chunk)(ndp_ctx *C, ndp_acchunk *out)
+{
+    const uint32_t *primes = C->primes;
+    const uint64_t *T = C->pitab, *dm = C->dm;
+    const uint8_t *dsh = C->dsh;
+    uint64_t x = C->x, y = C->y, S = C->ac_seg;
+    int64_t b0 = (C->b_sqrtz > C->k ? C->b_sqrtz : C->k) + 1;
+    uint64_t nw = S >> 7;
+    uint64_t *bits = (uint64_t *)malloc((nw + 1) * 8);
+    uint64_t *L2 = (uint64_t *)malloc((nw + 1) * 16);
+    double t0 = ndp_now();
+    if (bits == NULL || L2 == NULL) { out->failed = 1; free(bits); free(L2); return; }
+    uint64_t qacc = 0;
+    ndp_i128 sum = 0;
+    int64_t nterms = 0;
+    uint64_t L;
+    for (L = out->lo; L < out->hi && !C->abort; L += S) {
+        uint64_t H = L + S < out->hi ? L + S : out->hi;
+        uint64_t nb = (H - L) >> 1, w, q;            /* odd numbers L+1, L+3, ..., < H */
+        uint64_t nwu = (nb + 63) >> 6;
+        for (w = 0; w < nwu; w++) bits[w] = ~(uint64_t)0;
+        if (nb & 63) bits[nwu - 1] = (((uint64_t)1) << (nb & 63)) - 1;
+        int64_t l;
+        for (l = 2; ; l++) {
+            q = primes[l];
+            if (q * q >= H) break;
+            uint64_t st = ((L + q - 1) / q) * q;
+            if (st < q * q) st = q * q;
+            if ((st & 1) == 0) st += q;
+            uint64_t i = (st - L - 1) >> 1;
+            for (; i < nb; i += q) bits[i >> 6] &= ~(((uint64_t)1) << (i & 63));
+        }
+        uint64_t acc = qacc;
+        for (w = 0; w < nwu; w++) {
+            L2[2 * w] = bits[w];
+            L2[2 * w + 1] = acc;
+            acc += NDP_V(popc)(bits[w]);
+        }
+        L2[2 * nwu] = 0;
+        L2[2 * nwu + 1] = acc;
+        /* leaves with u in [L, H): b with p_b < min(H, sqrt(x / L)) */
+        uint64_t lim = ndp_isqrt(x / L);
+        if (lim > H - 1) lim = H - 1;
+        int64_t b1 = NDP_V(pi)(T, lim < y ? lim : y);
+        if (b1 > C->b_acdef) b1 = C->b_acdef;
+        ndp_div_t dH = ndp_div_make(H), dL = ndp_div_make(L);
+        int64_t b;
+        for (b = b0; b <= b1; b++) {
+            int64_t hq = C->acq_hi[b], lq = C->acq_lo[b];
+            if (hq <= lq) continue;
+            uint64_t t = ndp_mdiv(x, dm[b], dsh[b]);
+            uint64_t qa = ndp_mdiv(t, dH.m, dH.sh), qb = ndp_mdiv(t, dL.m, dL.sh);
+            if (qa >= y) continue;
+            int64_t la = NDP_V(pi)(T, qa), lb = NDP_V(pi)(T, qb < y ? qb : y);
+            if (la > lq) lq = la;
+            if (lb < hq) hq = lb;
+            int64_t part = 0;
+            for (l = lq + 1; l <= hq; l++) {
+                uint64_t u = ndp_mdiv(t, dm[l], dsh[l]);
+                uint64_t tt = (u - L + 1) >> 1, ww = tt >> 6;
+                part += (int64_t)(L2[2 * ww + 1] + NDP_V(popc)(L2[2 * ww] & ((((uint64_t)1) << (tt & 63)) - 1)));
+            }
+            if (hq > lq) { sum += part; nterms += hq - lq; }
+        }
+        qacc = acc;
+        __atomic_fetch_add(&C->done, (int64_t)(H - L), __ATOMIC_RELAXED);
+    }
+    out->sum = sum;
+    out->nterms = nterms;
+    out->qcount = (int64_t)qacc;
+    out->secs = ndp_now() - t0;
+    free(bits);
+    free(L2);
+}
+
+/* ==========================================================================================
+ * D and B: the segmented sieve of [0, Zs), Zs = x / y + 1, one bit per number coprime to 30.
+ * Per segment [low, high):
+ *   1. copy the pre-sieve patterns (7, 11, 13 and 17, 19 removed: phi(., 8));
+ *   2. for b = 9, 10, ... while b still has leaves at u >= low: answer the leaves of b in the
+ *      segment (phi(u, b-1) = running base + survivors <= u, counted from per-block counters and
+ *      POPCNT on the remaining words, resumed leaf to leaf since u increases), add the segment's
+ *      survivors to the base of b, and cross off p_b, updating the counters;
+ *   3. cross off the remaining primes up to sqrt(high): the survivors are then the primes;
+ *   4. B: pi(x / p) for the primes p in (y, sqrt x] with x / p in the segment.
+ * The chunk does not know the bases at its start (phi(clow - 1, b - 1), pi(clow - 1)); it
+ * records the coefficients, and the caller stitches the chunks exactly.
+ * ======================================================================================== */
+
+/* cross off the multiples p*m (m coprime to 30) of p in the segment [sb, sb + nbytes) (bytes);
+ * state: *pb = absolute byte of the next multiple, *pw = wheel index of its m.
+ * mode 0: plain; 1: also count the bits cleared (returned); 2: also the per-block counters. */
+static inline uint64_t NDP_V(cross)(uint8_t *S, uint64_t nbytes, uint64_t sb, uint64_t p, uint64_t *pb,
+                                    uint8_t *pw, int mode, uint32_t *cnt, int clb)
+{
+    if (*pb >= sb + nbytes) return 0;
+    uint64_t a = p / 30, i = *pb - sb, removed = 0;
+    int ri = NDP_BIT30[p % 30], j = *pw;
+    const uint8_t *cq = NDP_CQ[ri], *cb = NDP_CB[ri];
+    uint64_t o[9];
+    int jj;
+    for (jj = 0; jj < 8; jj++) o[jj] = a * NDP_R30[jj] + cq[jj];
+    o[8] = p + o[0];
+#define NDP_CLR(pos, bit)                                                   \
+    do {                                                                     \
+        uint8_t *_s = S + (pos);                                             \
+        if (mode == 0) *_s &= (uint8_t)~(1u << (bit));                       \
+        else {                                                               \
+            uint32_t _v = (*_s >> (bit)) & 1u;                               \
+            *_s &= (uint8_t)~(1u << (bit));                                  \
+            removed += _v;                                                   \
+            if (mode == 2) cnt[(pos) >> clb] -= _v;                          \
+        }                                                                    \
+    } while (0)
+    /* finish the current cycle */
+    while (j != 0) {
+        NDP_CLR(i, cb[j]);
+        i += o[j + 1] - o[j];
+        j = (j + 1) & 7;
+        if (i >= nbytes) goto done;
+    }
+    {
+        uint64_t base = i - o[0];
+        if (mode == 0) {
+            for (; base + o[7] < nbytes; base += p) {
+                S[base + o[0]] &= (uint8_t)~(1u << cb[0]);
+                S[base + o[1]] &= (uint8_t)~(1u << cb[1]);
+                S[base + o[2]] &= (uint8_t)~(1u << cb[2]);
+                S[base + o[3]] &= (uint8_t)~(1u << cb[3]);
+                S[base + o[4]] &= (uint8_t)~(1u << cb[4]);
+                S[base + o[5]] &= (uint8_t)~(1u << cb[5]);
+                S[base + o[6]] &= (uint8_t)~(1u << cb[6]);
+                S[base + o[7]] &= (uint8_t)~(1u << cb[7]);
+            }
+        } else {
+            for (; base + o[7] < nbytes; base += p) {
+                NDP_CLR(base + o[0], cb[0]);
+                NDP_CLR(base + o[1], cb[1]);
+                NDP_CLR(base + o[2], cb[2]);
+                NDP_CLR(base + o[3], cb[3]);
+                NDP_CLR(base + o[4], cb[4]);
+                NDP_CLR(base + o[5], cb[5]);
+                NDP_CLR(base + o[6], cb[6]);
+                NDP_CLR(base + o[7], cb[7]);
+            }
+        }
+        i = base + o[0];
+        j = 0;
+        while (i < nbytes) {
+            NDP_CLR(i, cb[j]);
+            i += o[j + 1] - o[j];
+            j = (j + 1) & 7;
+        }
+    }
+done:
+#undef NDP_CLR
+    *pb = sb + i;
+    *pw = (uint8_t)j;
+    return removed;
+}
+
+/* the descending prime generator of B: primes in (lo_excl, top], largest first */
+typedef struct {
+    uint64_t lo_excl, next_top, base;
+    uint64_t *bits;
+    int64_t w;
+    uint64_t cur;
+} NDP_V(ndp_gen);
+
+#define NDP_GENBLOCK (1 << 21)
+
+static uint64_t NDP_V(gen_next)(NDP_V(ndp_gen) *G, const uint32_t *primes)
+{
+    for (;;) {
+        if (G->cur != 0) {
+            int j = 63 - __builtin_clzll(G->cur);
+            G->cur &= ~(((uint64_t)1) << j);
+            uint64_t v = G->base + 2 * (((uint64_t)G->w << 6) + (uint64_t)j) + 1;
+            return v > G->lo_excl ? v : 0;
+        }
+        if (G->w > 0) {
+            G->w--;
+            G->cur = G->bits[G->w];
+            continue;
+        }
+        if (G->next_top <= G->lo_excl) return 0;
+        uint64_t bh = G->next_top, bl = G->lo_excl + 1;
+        if (bh - bl + 1 > NDP_GENBLOCK) bl = bh - NDP_GENBLOCK + 1;
+        G->next_top = bl - 1;
+        G->base = bl & ~(uint64_t)1;
+        uint64_t nb = (bh + 1 - G->base) >> 1;
+        int64_t nw = (int64_t)((nb + 63) >> 6), w, k;
+        for (w = 0; w < nw; w++) G->bits[w] = ~(uint64_t)0;
+        if (nb & 63) G->bits[nw - 1] = (((uint64_t)1) << (nb & 63)) - 1;
+        for (k = 2;; k++) {
+            uint64_t q = primes[k];
+            if (q * q > bh) break;
+            uint64_t s = ((G->base + 1 + q - 1) / q) * q;
+            if (s < q * q) s = q * q;
+            if ((s & 1) == 0) s += q;
+            uint64_t i = (s - G->base - 1) >> 1;
+            for (; i < nb; i += q) G->bits[i >> 6] &= ~(((uint64_t)1) << (i & 63));
+        }
+        G->w = nw - 1;
+        G->cur = G->bits[G->w];
+    }
+}
+
+/* count of survivors at offsets <= pos of the segment (resumable cursor, pos nondecreasing) */
+typedef struct {
+    const uint64_t *w;
+    const uint32_t *cnt;
+    uint64_t cw, acc, cbk, bacc;
+    int clw;
+} NDP_V(ndp_cur);
+
+static inline uint64_t NDP_V(cur_count)(NDP_V(ndp_cur) *c, uint64_t pos)
+{
+    uint64_t wi = pos / 240, r = pos - wi * 240;
+    uint64_t tb = wi >> c->clw;
+    if ((tb << c->clw) > c->cw) {
+        while (c->cbk < tb) c->bacc += c->cnt[c->cbk++];
+        c->cw = tb << c->clw;
+        c->acc = c->bacc;
+    }
+    while (c->cw < wi) c->acc += NDP_V(popc)(c->w[c->cw++]);
+    return c->acc + NDP_V(popc)(c->w[wi] & NDP_MLE240[r]);
+}
+
+#define NDP_LBUF 256
+
+static void NDP_V(ndp_d_chunk)(ndp_ctx *C, ndp_dchunk *out, int tid)
+{
+    const uint32_t *primes = C->primes;
+    const uint64_t *T = C->pitab, *dm = C->dm;
+    const uint8_t *dsh = C->dsh;
+    const uint16_t *F = C->F;
+    uint64_t x = C->x, y = C->y, z = C->z, Zs = C->Zs;
+    int64_t k = C->k, bsz = C->b_sqrtz;
+    uint64_t SB = C->seg_bytes, SN = SB * 30;
+    uint64_t nwmax = SB >> 3;
+    int clw = C->clw, clb = clw + 3;
+    uint64_t nblk = (nwmax >> clw) + 1;
+    double t0 = ndp_now();
+    if (out->chigh <= out->clow || out->clow >= Zs) return;   /* empty chunk */
+    uint64_t *W = (uint64_t *)malloc((nwmax + 8) * 8);
+    uint32_t *cnt = (uint32_t *)malloc((nblk + 1) * 4);
+    uint32_t *pref = (uint32_t *)malloc((nwmax + 1) * 4);
+    int64_t bsmax = C->b_sieve > C->b_dmax ? C->b_sieve : C->b_dmax;
+    uint64_t *pbyte = (uint64_t *)malloc((size_t)(bsmax + 2) * 8);
+    uint8_t *pwi = (uint8_t *)malloc((size_t)(bsmax + 2));
+    uint64_t *gbits = (uint64_t *)malloc((NDP_GENBLOCK / 128 + 2) * 8);
+    uint32_t *lb = (uint32_t *)malloc(NDP_LBUF * 4 + 64);
+    uint64_t *ub = (uint64_t *)malloc(NDP_LBUF * 8 + 64);
+    if (!W || !cnt || !pref || !pbyte || !pwi || !gbits || !lb || !ub) {
+        out->failed = 1;
+        goto cleanup;
+    }
+    uint8_t *S = (uint8_t *)W;
+    int64_t *phib = out->cnt, *coef = out->coef;
+    ndp_i128 hard = 0, bsum = 0;
+    int64_t bcnt = 0, bnp = 0, nleaves = 0;
+    uint64_t qacc = 0;
+    uint64_t low = out->clow;
+    int64_t bt = C->b_dmax, b, binit = k;      /* primes up to index binit have a state */
+
+    /* B's primes: p in (max(y, x / chigh'), min(sqrtx, x / clow)] (x / p in [clow, chigh')) */
+    NDP_V(ndp_gen) G;
+    uint64_t chi = out->chigh < Zs ? out->chigh : Zs;
+    G.bits = gbits; G.w = 0; G.cur = 0; G.base = 0;
+    G.lo_excl = x / chi;
+    if (G.lo_excl < y) G.lo_excl = y;
+    G.next_top = C->sqrtx;
+    if (low > 0 && x / low < G.next_top) G.next_top = x / low;
+    uint64_t gp = G.next_top > G.lo_excl ? NDP_V(gen_next)(&G, primes) : 0;
+
+    while (low < out->chigh && low < Zs && !C->abort) {
+        uint64_t high = low + SN;
+        if (high > Zs) high = Zs;
+        uint64_t nbytes = ((high - low + 239) / 240) * 8, nw = nbytes >> 3, sb = low / 30, w;
+        /* 1. pre-sieve */
+        {
+            uint64_t o1 = sb % NDP_PER1, o2 = sb % NDP_PER2, i;
+            for (i = 0; i < nbytes; i += 8) {
+                uint64_t v1, v2;
+                memcpy(&v1, NDP_PAT1 + o1 + i, 8);
+                memcpy(&v2, NDP_PAT2 + o2 + i, 8);
+                W[i >> 3] = v1 & v2;
+            }
+            if (high - low < nw * 240) {                   /* numbers >= high: not in [0, Zs) */
+                uint64_t r = high - low - 1 - (nw - 1) * 240;
+                W[nw - 1] &= NDP_MLE240[r];
+            }
+        }
+        while (bt > k && C->umax[bt] < low) bt--;
+        uint64_t rt = ndp_isqrt(high - 1);
+        int64_t bs = NDP_V(pi)(T, rt);                      /* primes <= sqrt(high - 1) */
+        int64_t bcross = bs > bt ? bs : bt;                 /* cross p_{k+1} .. p_bcross */
+        if (bcross < k) bcross = k;
+        if (binit > bcross) binit = bcross;                 /* states above were not advanced */
+        for (; binit < bcross; ) {                          /* states of primes met first now */
+            binit++;
+            uint64_t p = primes[binit];
+            uint64_t m0 = (low + p - 1) / p;
+            if (m0 == 0) m0 = 1;
+            uint64_t m = m0 + NDP_NEXT30[m0 % 30];
+            pbyte[binit] = (p * m) / 30;
+            pwi[binit] = (uint8_t)NDP_BIT30[m % 30];
+        }
+        uint64_t total = 0;
+        uint64_t nbk = (nw + ((uint64_t)1 << clw) - 1) >> clw;
+        if (bt > k) {
+            uint64_t bk;
+            for (bk = 0; bk < nbk; bk++) {
+                uint64_t e = (bk + 1) << clw;
+                if (e > nw) e = nw;
+                uint32_t c = (uint32_t)NDP_V(popc_words)(W + (bk << clw), e - (bk << clw));
+                cnt[bk] = c;
+                total += c;
+            }
+        }
+        ndp_div_t dhi = ndp_div_make(high), dlo = ndp_div_make(low > 1 ? low : 2);
+        /* 2. leaves and crossing with counts */
+        for (b = k + 1; b <= bt; b++) {
+            uint64_t p = primes[b];
+            uint64_t xp = ndp_mdiv(x, dm[b], dsh[b]);
+            int64_t segcoef = 0, segsum = 0;
+            NDP_V(ndp_cur) cur;
+            cur.w = W; cur.cnt = cnt; cur.cw = 0; cur.acc = 0; cur.cbk = 0; cur.bacc = 0; cur.clw = clw;
+            if (b <= bsz) {
+                uint64_t mlo = ndp_mdiv(z, dm[b], dsh[b]);
+                uint64_t t2 = ndp_mdiv(xp, dhi.m, dhi.sh);
+                if (t2 > mlo) mlo = t2;
+                uint64_t mhi = z;
+                if (low > 0) { uint64_t t3 = ndp_mdiv(xp, dlo.m, dlo.sh); if (t3 < mhi) mhi = t3; }
+                if (mhi > mlo) {
+                    int64_t i1 = ndp_fidx(mhi), i0 = ndp_fidx(mlo), i;
+                    uint16_t enc = (uint16_t)(2 * b + 1);
+                    i = i1;
+                    while (i > i0) {
+                        int nbuf = 0;
+                        int64_t stop = i - (NDP_LBUF - 8);
+                        if (stop < i0) stop = i0;
+                        for (; i > stop; i--) {
+                            lb[nbuf] = (uint32_t)i;
+                            nbuf += F[i] > enc;
+                        }
+                        int q;
+                        for (q = 0; q < nbuf; q++) ub[q] = xp / ndp_fnum(lb[q]);
+                        for (q = 0; q < nbuf; q++) {
+                            int64_t c = (int64_t)NDP_V(cur_count)(&cur, ub[q] - low);
+                            if (F[lb[q]] & 1) { segsum += c; segcoef++; }
+                            else { segsum -= c; segcoef--; }
+                        }
+                        nleaves += nbuf;
+                    }
+                }
+            } else {
+                uint64_t qhi = ndp_mdiv(ndp_mdiv(xp, dm[b], dsh[b]), dm[b], dsh[b]);
+                if (qhi > y) qhi = y;
+                if (low > 0) { uint64_t t3 = ndp_mdiv(xp, dlo.m, dlo.sh); if (t3 < qhi) qhi = t3; }
+                uint64_t qlo = ndp_mdiv(xp, dhi.m, dhi.sh);
+                if (qlo < p) qlo = p;
+                if (qhi > qlo) {
+                    int64_t l1 = NDP_V(pi)(T, qhi), l0 = NDP_V(pi)(T, qlo), l;
+                    for (l = l1; l > l0; l--) {
+                        uint64_t u = ndp_mdiv(xp, dm[l], dsh[l]);
+                        segsum += (int64_t)NDP_V(cur_count)(&cur, u - low);
+                    }
+                    segcoef = l1 - l0;
+                    nleaves += segcoef;
+                }
+            }
+            if (segcoef != 0 || segsum != 0) {
+                hard += (ndp_i128)phib[b] * segcoef + segsum;
+                coef[b] += segcoef;
+            }
+            phib[b] += (int64_t)total;
+            /* cross off p_b: counts are needed again only if b + 1 has leaves here */
+            if (b < bt) {
+                if (p < 240) {
+                    NDP_V(cross)(S, nbytes, sb, p, &pbyte[b], &pwi[b], 0, cnt, clb);
+                    uint64_t bk;
+                    total = 0;
+                    for (bk = 0; bk < nbk; bk++) {
+                        uint64_t e = (bk + 1) << clw;
+                        if (e > nw) e = nw;
+                        uint32_t c = (uint32_t)NDP_V(popc_words)(W + (bk << clw), e - (bk << clw));
+                        cnt[bk] = c;
+                        total += c;
+                    }
+                } else {
+                    total -= NDP_V(cross)(S, nbytes, sb, p, &pbyte[b], &pwi[b], 2, cnt, clb);
+                }
+            } else {
+                NDP_V(cross)(S, nbytes, sb, p, &pbyte[b], &pwi[b], 0, cnt, clb);
+            }
+        }
+        /* 3. the remaining sieving primes */
+        for (b = (bt > k ? bt : k) + 1; b <= bcross; b++)
+            NDP_V(cross)(S, nbytes, sb, primes[b], &pbyte[b], &pwi[b], 0, cnt, clb);
+        /* survivors: 1 (if low = 0) and the primes of the segment above primes[bcross] */
+        uint64_t pc = primes[bcross > k ? bcross : k];
+        int64_t corr = 0;
+        if (low <= pc) {
+            uint64_t e = high - 1 < pc ? high - 1 : pc;
+            corr = NDP_V(pi)(T, e) - (low > 0 ? NDP_V(pi)(T, low - 1) : 0);
+        }
+        if (low == 0) corr -= 1;
+        /* 4. B terms with x / p in [low, high) */
+        uint64_t xh = x / high;
+        if (gp != 0 && gp > xh) {
+            uint64_t acc = 0;
+            for (w = 0; w < nw; w++) { pref[w] = (uint32_t)acc; acc += NDP_V(popc)(W[w]); }
+            int64_t part = 0, nt = 0;
+            while (gp != 0 && gp > xh) {
+                uint64_t v = x / gp;
+                uint64_t pos = v - low, wi = pos / 240, r = pos - wi * 240;
+                part += (int64_t)(pref[wi] + NDP_V(popc)(W[wi] & NDP_MLE240[r]));
+                nt++;
+                gp = NDP_V(gen_next)(&G, primes);
+            }
+            bsum += (ndp_i128)part + (ndp_i128)nt * ((int64_t)qacc + corr);
+            bcnt += nt;
+            bnp += nt;
+            qacc += acc + corr;
+        } else {
+            qacc += NDP_V(popc_words)(W, nw) + corr;
+        }
+        __atomic_fetch_add(&C->done, (int64_t)(high - low), __ATOMIC_RELAXED);
+        low = high;
+        if (tid == 0 && C->poll) C->poll(C->poll_arg);
+    }
+    out->hard = hard;
+    out->bsum = bsum;
+    out->bcnt = bcnt;
+    out->bnp = bnp;
+    out->qcount = (int64_t)qacc;
+    out->nleaves = nleaves;
+cleanup:
+    out->secs = ndp_now() - t0;
+    free(W); free(cnt); free(pref); free(pbyte); free(pwi); free(gbits); free(lb); free(ub);
+}
