@@ -39,6 +39,7 @@ cdef extern from "nd_pi.h" nogil:
         uint64_t seg_bytes
         uint64_t ac_seg
         int clw
+        uint64_t pref_num, pref_den
         int abort
         int64_t done
         void (*poll)(void *) noexcept nogil
@@ -65,6 +66,7 @@ cdef extern from "nd_pi.h" nogil:
     uint64_t ndp_icbrt(uint64_t n)
     uint64_t ndp_iroot4(uint64_t n)
     double ndp_now()
+    double ndp_cpu_now()
     ndp_div_t ndp_div_make(uint64_t d)
     uint64_t ndp_mdiv(uint64_t n, uint64_t m, int sh)
     int64_t ndp_fidx(uint64_t n)
@@ -100,6 +102,17 @@ ndp_select(-1)
 
 DEF K = 8                        # phi(., 8) by table; the sieve starts with 2..19 removed
 DEF INT32_MAX = 2147483647
+
+
+_TUNE = {"clw": 4, "ac_seg": 1 << 18, "seg": 1 << 15, "pref_num": 1, "pref_den": 64}
+
+
+def _set_tuning(**kw):
+    """Override internal tuning knobs (benchmarks of the tuning; not an API)."""
+    for key, v in kw.items():
+        if key not in _TUNE:
+            raise KeyError(key)
+        _TUNE[key] = int(v)
 
 
 def _set_level(int level=-1):
@@ -425,6 +438,7 @@ cdef struct Item:
     int kind               # 0 D chunk, 1 AC chunk, 2 AC table block, 3 Phi0 block
     int64_t i0, i1         # index of the chunk, or the range
     i128 val
+    double secs            # thread CPU time
 
 
 def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chunks=0,
@@ -435,6 +449,7 @@ def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chun
     progress: None, or a tqdm-like object with update(n) and a total set to 100."""
     if x < 1000000:
         return pi_small(x)
+    cdef double tsetup = ndp_now()
     if alpha <= 0:
         alpha = default_alpha(x)
     if alpha_z <= 0:
@@ -472,7 +487,7 @@ def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chun
         C.b_acmax = a
     C.b_sieve = pi_of(T.pitab, ndp_isqrt(Zs - 1))
     # hard-leaf sieve segments (bytes) and counters
-    cdef u64 SB = 1 << 15
+    cdef u64 SB = _TUNE["seg"]
     if seg > 0:
         if seg < (1 << 12) or seg > (1 << 18) or (seg & (seg - 1)) != 0:
             raise ValueError(f"seg must be a power of two in [2**12, 2**18], got {seg}")
@@ -481,8 +496,10 @@ def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chun
         while SB > 4096 and SB * 30 * 64 > Zs:
             SB >>= 1
     C.seg_bytes = SB
-    C.clw = 4
-    C.ac_seg = 1 << 18
+    C.clw = _TUNE["clw"]
+    C.ac_seg = _TUNE["ac_seg"]
+    C.pref_num = _TUNE["pref_num"]
+    C.pref_den = _TUNE["pref_den"]
 
     cdef int64_t bmax = C.b_dmax if C.b_dmax > C.b_sieve else C.b_sieve
     cdef uint64_t *umax = <uint64_t *>calloc(bmax + 3, 8)
@@ -643,9 +660,13 @@ def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chun
                 elif items[i].kind == 1 and ach[items[i].i0].hi > ach[items[i].i0].lo:
                     ndp_ac_chunk(&C, &ach[items[i].i0])
                 elif items[i].kind == 2:
+                    items[i].secs = ndp_cpu_now()
                     items[i].val = ndp_ac_table(&C, items[i].i0, items[i].i1)
+                    items[i].secs = ndp_cpu_now() - items[i].secs
                 elif items[i].kind == 3:
+                    items[i].secs = ndp_cpu_now()
                     items[i].val = ndp_phi0(&C, items[i].i0, items[i].i1)
+                    items[i].secs = ndp_cpu_now() - items[i].secs
                 if tid == 0:
                     poll_cb(&P)
         t1 = ndp_now()
@@ -705,6 +726,9 @@ def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chun
             "B": i128_to_int(Bsum), "Sigma": i128_to_int(Sigma), "hard_leaves": nleaves,
             "d_chunk_s": [dch[k].secs for k in range(KD)],
             "ac_chunk_s": [ach[k].secs for k in range(KA)],
+            "ac_table_s": sum([items[i].secs for i in range(nitems) if items[i].kind == 2]),
+            "phi0_s": sum([items[i].secs for i in range(nitems) if items[i].kind == 3]),
+            "setup_s": t0 - tsetup,
         }
         return i128_to_int(tot)
     finally:

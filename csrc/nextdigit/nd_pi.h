@@ -26,6 +26,12 @@ typedef unsigned __int128 ndp_u128;
 #include <immintrin.h>
 #endif
 
+#ifdef NDP_PROFILE                         /* separate symbols for perf */
+#define NDP_PROF_INLINE static __attribute__((noinline))
+#else
+#define NDP_PROF_INLINE static inline
+#endif
+
 /* ------------------------------------------------------------------------------------------
  * Small helpers
  * ---------------------------------------------------------------------------------------- */
@@ -55,6 +61,14 @@ static inline double ndp_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* CPU time of the calling thread (profiles that do not depend on the machine's load) */
+static inline double ndp_cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -283,6 +297,7 @@ typedef struct {
     uint64_t seg_bytes;    /* hard-leaf sieve segment (bytes, multiple of 8) */
     uint64_t ac_seg;       /* numbers per segment of the easy-leaf pi sieve (multiple of 128) */
     int clw;               /* log2 of the words per counter of the hard-leaf sieve */
+    uint64_t pref_num, pref_den; /* prefix counts when leaf range * den >= words * num */
     volatile int abort;
     volatile int64_t done; /* work units finished (progress) */
     void (*poll)(void *);  /* called by thread 0 between segments (signals, progress) */
