@@ -22,6 +22,9 @@ cdef extern from "nd_pi.h" nogil:
     ctypedef struct ndp_div_t:
         uint64_t m
         int sh
+    ctypedef struct ndp_acb:
+        uint64_t t, amin, amax
+        int64_t s1, s2, r1, r2
     ctypedef struct ndp_ctx:
         uint64_t x, y, z, Zs, sqrtx, x13, x14
         int64_t a, k, b_sqrtz, b_dmax, b_acmax, b_sieve
@@ -36,6 +39,7 @@ cdef extern from "nd_pi.h" nogil:
         const int64_t *acq_lo
         const int64_t *acq_hi
         int64_t b_acdef
+        ndp_acb *acb
         uint64_t seg_bytes
         uint64_t ac_seg
         int clw
@@ -76,6 +80,7 @@ cdef extern from "nd_pi.h" nogil:
     void ndp_ac_chunk(ndp_ctx *, ndp_acchunk *)
     i128 ndp_ac_table(const ndp_ctx *, int64_t, int64_t)
     i128 ndp_phi0(const ndp_ctx *, int64_t, int64_t)
+    i128 ndp_ac_tseg(const ndp_ctx *, uint64_t, uint64_t, int64_t, int64_t)
 
 
 cdef extern from *:
@@ -104,7 +109,7 @@ DEF K = 8                        # phi(., 8) by table; the sieve starts with 2..
 DEF INT32_MAX = 2147483647
 
 
-_TUNE = {"clw": 4, "ac_seg": 1 << 18, "seg": 1 << 15, "pref_num": 1, "pref_den": 64}
+_TUNE = {"clw": 4, "ac_seg": 1 << 18, "ac_tseg": 1 << 18, "seg": 1 << 15, "pref_num": 1, "pref_den": 64}
 
 
 def _set_tuning(**kw):
@@ -435,10 +440,35 @@ cdef object i128_to_int(i128 v):
 # The computation
 # ---------------------------------------------------------------------------------------------
 cdef struct Item:
-    int kind               # 0 D chunk, 1 AC chunk, 2 AC table block, 3 Phi0 block
+    int kind               # 0 D chunk, 1 AC chunk (arguments > Ty), 2 AC per-b preparation,
+                           # 3 Phi0 block, 4 AC table segment
     int64_t i0, i1         # index of the chunk, or the range
     i128 val
     double secs            # thread CPU time
+
+
+cdef void _run_item(ndp_ctx *C, Item *it, ndp_dchunk *dch, ndp_acchunk *ach, int64_t b0,
+                    PollState *P) noexcept nogil:
+    if C.abort != 0:
+        return
+    cdef int tid = threadid()
+    if it.kind == 0:
+        if dch[it.i0].chigh > dch[it.i0].clow:
+            ndp_d_chunk(C, &dch[it.i0], tid)
+    elif it.kind == 1:
+        if ach[it.i0].hi > ach[it.i0].lo:
+            ndp_ac_chunk(C, &ach[it.i0])
+    else:
+        it.secs = ndp_cpu_now()
+        if it.kind == 2:
+            it.val = ndp_ac_table(C, it.i0, it.i1)
+        elif it.kind == 3:
+            it.val = ndp_phi0(C, it.i0, it.i1)
+        else:
+            it.val = ndp_ac_tseg(C, <u64>it.i0, <u64>it.i1, b0, C.b_acmax + 1)
+        it.secs = ndp_cpu_now() - it.secs
+    if tid == 0:
+        poll_cb(P)
 
 
 def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chunks=0,
@@ -587,18 +617,26 @@ def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chun
         KA = 1 if threads <= 1 else min(nacseg, 4 * threads)
     nblk_ac = 0
     if C.b_acmax >= b0:
-        nblk_ac = 1 if threads <= 1 else 32
+        nblk_ac = 1 if threads <= 1 else 16
     nblk_phi = 1 if threads <= 1 else 8
-    nitems = KD + KA + nblk_ac + nblk_phi
+    # the easy leaves read from the pi table, segment by segment of their arguments
+    cdef u64 TS = _TUNE["ac_tseg"]
+    cdef u64 tseg_hi = (C.Ty if C.Ty < sqrtx else sqrtx) + 1
+    cdef int64_t ntseg = 0
+    if nblk_ac > 0:
+        ntseg = <int64_t>((tseg_hi + TS - 1) // TS)
+    nitems = KD + KA + nblk_ac + nblk_phi + ntseg
     cdef Item *items = <Item *>calloc(nitems, sizeof(Item))
     cdef ndp_dchunk *dch = <ndp_dchunk *>calloc(KD, sizeof(ndp_dchunk))
     cdef int64_t *dcoef = <int64_t *>calloc(KD * (bmax + 3), 8)
     cdef int64_t *dcnt = <int64_t *>calloc(KD * (bmax + 3), 8)
     cdef ndp_acchunk *ach = <ndp_acchunk *>calloc(KA + 1, sizeof(ndp_acchunk))
-    if items == NULL or dch == NULL or dcoef == NULL or dcnt == NULL or ach == NULL:
-        free(items); free(dch); free(dcoef); free(dcnt); free(ach)
+    cdef ndp_acb *acb = <ndp_acb *>calloc(a + 3, sizeof(ndp_acb))
+    if items == NULL or dch == NULL or dcoef == NULL or dcnt == NULL or ach == NULL or acb == NULL:
+        free(items); free(dch); free(dcoef); free(dcnt); free(ach); free(acb)
         free(umax); free(acq_lo); free(acq_hi)
         raise MemoryError()
+    C.acb = acb
     # D chunks: chunk k ends at nseg * ((k + 1) / KD)**2 segments (most leaves have small u)
     for k in range(KD):
         dch[k].clow = <u64>(<double>nseg * k * k / (<double>KD * KD)) * SN
@@ -611,16 +649,9 @@ def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chun
         ach[k].hi = acl0 + <u64>(<double>nacseg * (k + 1) * (k + 1) / (<double>KA * KA)) * C.ac_seg
     if KA > 0:
         ach[KA - 1].hi = acl1
+    # phase 1: the per-b preparation of the easy leaves (and their closed forms), Phi0
     i = 0
-    for k in range(KD):
-        items[i].kind = 0
-        items[i].i0 = k
-        i += 1
-    for k in range(KA):
-        items[i].kind = 1
-        items[i].i0 = k
-        i += 1
-    cdef int64_t span
+    cdef int64_t span, n1
     if nblk_ac > 0:
         span = C.b_acmax + 1 - b0
         for k in range(nblk_ac):
@@ -632,6 +663,21 @@ def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chun
         items[i].kind = 3
         items[i].i0 = C.nF * k // nblk_phi
         items[i].i1 = C.nF * (k + 1) // nblk_phi
+        i += 1
+    n1 = i
+    # phase 2: D chunks, the AC chunks above the table, the AC table segments
+    for k in range(KD):
+        items[i].kind = 0
+        items[i].i0 = k
+        i += 1
+    for k in range(KA):
+        items[i].kind = 1
+        items[i].i0 = k
+        i += 1
+    for k in range(ntseg):
+        items[i].kind = 4
+        items[i].i0 = <int64_t>(<u64>k * TS)
+        items[i].i1 = <int64_t>min(<u64>(k + 1) * TS, tseg_hi)
         i += 1
 
     cdef PollState P
@@ -650,25 +696,11 @@ def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chun
     C.poll_arg = &P
 
     cdef double t0 = ndp_now(), t1
-    cdef int tid
     with nogil:
-        for i in prange(nitems, num_threads=threads, schedule="dynamic", chunksize=1):
-            if C.abort == 0:
-                tid = threadid()
-                if items[i].kind == 0 and dch[items[i].i0].chigh > dch[items[i].i0].clow:
-                    ndp_d_chunk(&C, &dch[items[i].i0], tid)
-                elif items[i].kind == 1 and ach[items[i].i0].hi > ach[items[i].i0].lo:
-                    ndp_ac_chunk(&C, &ach[items[i].i0])
-                elif items[i].kind == 2:
-                    items[i].secs = ndp_cpu_now()
-                    items[i].val = ndp_ac_table(&C, items[i].i0, items[i].i1)
-                    items[i].secs = ndp_cpu_now() - items[i].secs
-                elif items[i].kind == 3:
-                    items[i].secs = ndp_cpu_now()
-                    items[i].val = ndp_phi0(&C, items[i].i0, items[i].i1)
-                    items[i].secs = ndp_cpu_now() - items[i].secs
-                if tid == 0:
-                    poll_cb(&P)
+        for i in prange(n1, num_threads=threads, schedule="dynamic", chunksize=1):
+            _run_item(&C, &items[i], dch, ach, b0, &P)
+        for i in prange(n1, nitems, num_threads=threads, schedule="dynamic", chunksize=1):
+            _run_item(&C, &items[i], dch, ach, b0, &P)
         t1 = ndp_now()
     cdef i128 Dsum = 0, Bsum = 0, ACsum = 0, Phi0 = 0, base, tot, Sigma
     cdef int64_t bnp = 0, b2, nleaves = 0
@@ -700,7 +732,7 @@ def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chun
             nleaves += dch[k].nleaves
         # AC: table blocks, the segmented chunks (base pi(acl0 - 1)), the trivial tail
         for i in range(nitems):
-            if items[i].kind == 2:
+            if items[i].kind == 2 or items[i].kind == 4:
                 ACsum += items[i].val
             elif items[i].kind == 3:
                 Phi0 += items[i].val
@@ -726,11 +758,11 @@ def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chun
             "B": i128_to_int(Bsum), "Sigma": i128_to_int(Sigma), "hard_leaves": nleaves,
             "d_chunk_s": [dch[k].secs for k in range(KD)],
             "ac_chunk_s": [ach[k].secs for k in range(KA)],
-            "ac_table_s": sum([items[i].secs for i in range(nitems) if items[i].kind == 2]),
+            "ac_table_s": sum([items[i].secs for i in range(nitems) if items[i].kind == 2 or items[i].kind == 4]),
             "phi0_s": sum([items[i].secs for i in range(nitems) if items[i].kind == 3]),
             "setup_s": t0 - tsetup,
         }
         return i128_to_int(tot)
     finally:
-        free(items); free(dch); free(dcoef); free(dcnt); free(ach)
+        free(items); free(dch); free(dcoef); free(dcnt); free(ach); free(acb)
         free(umax); free(acq_lo); free(acq_hi)

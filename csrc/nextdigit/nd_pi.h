@@ -275,6 +275,13 @@ static uint16_t *ndp_build_factor_table(uint64_t z, uint64_t y, const uint32_t *
 /* ------------------------------------------------------------------------------------------
  * The computation's shared state.
  * ---------------------------------------------------------------------------------------- */
+/* per b of the easy leaves read from the pi table: t = x / p_b, the prime-index ranges
+ * (s1, s2] (sparse) and (r1, r2] (reflected), and the range [amin, amax] of their arguments */
+typedef struct {
+    uint64_t t, amin, amax;
+    int64_t s1, s2, r1, r2;
+} ndp_acb;
+
 typedef struct {
     uint64_t x, y, z, Zs, sqrtx, x13, x14;
     int64_t a;             /* pi(y) */
@@ -294,6 +301,7 @@ typedef struct {
     const int64_t *acq_lo; /* per b (AC): deferred sparse leaves, prime indices (lo, hi] */
     const int64_t *acq_hi;
     int64_t b_acdef;       /* last b with deferred (argument > Ty) easy leaves */
+    ndp_acb *acb;          /* per b, filled by ndp_ac_table, read by ndp_ac_tseg */
     uint64_t seg_bytes;    /* hard-leaf sieve segment (bytes, multiple of 8) */
     uint64_t ac_seg;       /* numbers per segment of the easy-leaf pi sieve (multiple of 128) */
     int clw;               /* log2 of the words per counter of the hard-leaf sieve */
@@ -363,11 +371,13 @@ typedef void (*ndp_dchunk_fn)(ndp_ctx *, ndp_dchunk *, int);
 typedef void (*ndp_acchunk_fn)(ndp_ctx *, ndp_acchunk *);
 typedef ndp_i128 (*ndp_actab_fn)(const ndp_ctx *, int64_t, int64_t);
 typedef ndp_i128 (*ndp_phi0_fn)(const ndp_ctx *, int64_t, int64_t);
+typedef ndp_i128 (*ndp_actseg_fn)(const ndp_ctx *, uint64_t, uint64_t, int64_t, int64_t);
 
 static ndp_dchunk_fn ndp_d_chunk = ndp_d_chunk_base;
 static ndp_acchunk_fn ndp_ac_chunk = ndp_ac_chunk_base;
 static ndp_actab_fn ndp_ac_table = ndp_ac_table_base;
 static ndp_phi0_fn ndp_phi0 = ndp_phi0_base;
+static ndp_actseg_fn ndp_ac_tseg = ndp_ac_tseg_base;
 static int ndp_level = 0;
 
 /* level: -1 = best the CPU supports, else 0 (baseline), 1 (POPCNT/BMI2/AVX2), 2 (AVX-512);
@@ -388,15 +398,15 @@ static int ndp_select(int level)
     ndp_level = level;
     if (level == 0) {
         ndp_d_chunk = ndp_d_chunk_base; ndp_ac_chunk = ndp_ac_chunk_base;
-        ndp_ac_table = ndp_ac_table_base; ndp_phi0 = ndp_phi0_base;
+        ndp_ac_table = ndp_ac_table_base; ndp_phi0 = ndp_phi0_base; ndp_ac_tseg = ndp_ac_tseg_base;
     }
 #ifdef NDP_X86
     else if (level == 1) {
         ndp_d_chunk = ndp_d_chunk_v3; ndp_ac_chunk = ndp_ac_chunk_v3;
-        ndp_ac_table = ndp_ac_table_v3; ndp_phi0 = ndp_phi0_v3;
+        ndp_ac_table = ndp_ac_table_v3; ndp_phi0 = ndp_phi0_v3; ndp_ac_tseg = ndp_ac_tseg_v3;
     } else {
         ndp_d_chunk = ndp_d_chunk_v4; ndp_ac_chunk = ndp_ac_chunk_v4;
-        ndp_ac_table = ndp_ac_table_v4; ndp_phi0 = ndp_phi0_v4;
+        ndp_ac_table = ndp_ac_table_v4; ndp_phi0 = ndp_phi0_v4; ndp_ac_tseg = ndp_ac_tseg_v4;
     }
 #endif
     return level;
