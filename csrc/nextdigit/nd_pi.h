@@ -113,6 +113,7 @@ static uint8_t NDP_CB[8][8];
 #define NDP_W2310 2310
 #define NDP_PHI2310 480
 static uint16_t NDP_C2310[NDP_PHI2310];   /* residues coprime to 2310, ascending */
+static uint64_t NDP_C2310_64[NDP_PHI2310]; /* the same, widened (gathers) */
 static int16_t NDP_RK2310[NDP_W2310];     /* index of the largest coprime residue <= r, -1 for 0 */
 
 #define NDP_W6 30030
@@ -173,7 +174,7 @@ static int ndp_init(void)
     }
     j = 0;
     for (r = 0; r < NDP_W2310; r++) {
-        if (ndp_gcd(r, NDP_W2310) == 1) NDP_C2310[j++] = (uint16_t)r;
+        if (ndp_gcd(r, NDP_W2310) == 1) { NDP_C2310_64[j] = (uint64_t)r; NDP_C2310[j++] = (uint16_t)r; }
         NDP_RK2310[r] = (int16_t)(j - 1);
     }
     j = 0;
@@ -306,6 +307,7 @@ typedef struct {
     uint64_t ac_seg;       /* numbers per segment of the easy-leaf pi sieve (multiple of 128) */
     int clw;               /* log2 of the words per counter of the hard-leaf sieve */
     uint64_t pref_num, pref_den; /* prefix counts when leaf range * den >= words * num */
+    uint64_t recount_p;    /* primes below this are crossed off plainly, then counted anew */
     volatile int abort;
     volatile int64_t done; /* work units finished (progress) */
     void (*poll)(void *);  /* called by thread 0 between segments (signals, progress) */

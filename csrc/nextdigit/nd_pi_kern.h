@@ -442,6 +442,71 @@ NDP_PROF_INLINE uint64_t NDP_V(cur_count)(NDP_V(ndp_cur) *c, uint64_t pos)
 
 #define NDP_LBUF 256
 
+/* The admissible m of a hard-leaf pass: factor-table indices j in (lo, hi] with F[j] > enc,
+ * ascending, into lb (at most hi - lo <= NDP_BATCH of them).  AVX-512: 32 entries per compare,
+ * the passing indices packed by VPCOMPRESSD (register form, then one store). */
+#define NDP_BATCH 224
+static inline int NDP_V(ft_filter)(const uint16_t *F, int64_t lo, int64_t hi, uint16_t enc, uint32_t *lb)
+{
+    int n = 0;
+    int64_t j = lo + 1;
+#if NDP_LEVEL >= 2
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i sixteen = _mm512_set1_epi32(16);
+    const __m512i e = _mm512_set1_epi16((short)enc);
+    for (; j <= hi; j += 32) {
+        int64_t left = hi + 1 - j;
+        __mmask32 lm = left >= 32 ? (__mmask32)0xFFFFFFFFu : (__mmask32)((1u << left) - 1);
+        __m512i v = _mm512_maskz_loadu_epi16(lm, (const void *)(F + j));
+        __mmask32 m = _mm512_mask_cmpgt_epu16_mask(lm, v, e);
+        __m512i ix = _mm512_add_epi32(_mm512_set1_epi32((int)j), iota);
+        __mmask16 m0 = (__mmask16)(m & 0xFFFF), m1 = (__mmask16)(m >> 16);
+        _mm512_storeu_si512((void *)(lb + n), _mm512_maskz_compress_epi32(m0, ix));
+        n += __builtin_popcount((unsigned)m0);
+        _mm512_storeu_si512((void *)(lb + n), _mm512_maskz_compress_epi32(m1, _mm512_add_epi32(ix, sixteen)));
+        n += __builtin_popcount((unsigned)m1);
+    }
+#else
+    for (; j <= hi; j++) {
+        lb[n] = (uint32_t)j;
+        n += F[j] > enc;
+    }
+#endif
+    return n;
+}
+
+
+/* ub[q] = xp / fnum(lb[q]).  AVX-512: eight at once, m from the index by multiply-shift
+ * ((j >> 5) / 15 = ((j >> 5) * 286331154) >> 32 for j < 2**32) and a gather, the quotient by
+ * double division (within 1 of the floor since xp / m < 2**51) and one exact correction each
+ * way with 64-bit products. */
+static inline void NDP_V(ft_div)(uint64_t xp, const uint32_t *lb, int n, uint64_t *ub)
+{
+    int q = 0;
+#if NDP_LEVEL >= 2
+    const __m512i one = _mm512_set1_epi64(1), M15 = _mm512_set1_epi64(286331154);
+    const __m512i c480 = _mm512_set1_epi64(480), c2310 = _mm512_set1_epi64(2310);
+    const __m512i xv = _mm512_set1_epi64((long long)xp);
+    const __m512d xd = _mm512_set1_pd((double)xp);
+    for (; q + 8 <= n; q += 8) {
+        __m512i ix = _mm512_cvtepu32_epi64(_mm256_loadu_si256((const __m256i *)(lb + q)));
+        __m512i qq = _mm512_srli_epi64(_mm512_mul_epu32(_mm512_srli_epi64(ix, 5), M15), 32);
+        __m512i r = _mm512_sub_epi64(ix, _mm512_mullo_epi64(qq, c480));
+        __m512i m = _mm512_add_epi64(_mm512_mullo_epi64(qq, c2310),
+                                     _mm512_i64gather_epi64(r, (const void *)NDP_C2310_64, 8));
+        __m512i u = _mm512_cvttpd_epu64(_mm512_div_pd(xd, _mm512_cvtepu64_pd(m)));
+        __m512i um = _mm512_mullo_epi64(u, m);
+        __mmask8 gt = _mm512_cmpgt_epu64_mask(um, xv);
+        u = _mm512_mask_sub_epi64(u, gt, u, one);
+        um = _mm512_mask_sub_epi64(um, gt, um, m);
+        __mmask8 le = _mm512_cmple_epu64_mask(_mm512_add_epi64(um, m), xv);
+        u = _mm512_mask_add_epi64(u, le, u, one);
+        _mm512_storeu_si512((void *)(ub + q), u);
+    }
+#endif
+    for (; q < n; q++) ub[q] = xp / ndp_fnum(lb[q]);
+}
+
 static void NDP_V(ndp_d_chunk)(ndp_ctx *C, ndp_dchunk *out, int tid)
 {
     const uint32_t *primes = C->primes;
@@ -584,21 +649,19 @@ static void NDP_V(ndp_d_chunk)(ndp_ctx *C, ndp_dchunk *out, int tid)
 #define NDP_COUNT(pos) (usepref ? (int64_t)(pref[(pos) / 240] + NDP_V(popc)(W[(pos) / 240] & NDP_MLE240[(pos) % 240])) \
                                 : (int64_t)NDP_V(cur_count)(&cur, (pos)))
             if (r1 > r0 && b <= bsz) {
-                int64_t i1 = r1, i0 = r0, i;
+                int64_t i0 = r0, i = r1;
                 uint16_t enc = (uint16_t)(2 * b + 1);
-                i = i1;
                 while (i > i0) {
-                    int nbuf = 0;
-                    int64_t stop = i - (NDP_LBUF - 8);
+                    /* batch (stop, i]: admissible indices ascending, then counted from the top
+                     * so that u = xp / m increases (the counters' cursor moves forward) */
+                    int64_t stop = i - NDP_BATCH;
                     if (stop < i0) stop = i0;
-                    for (; i > stop; i--) {
-                        lb[nbuf] = (uint32_t)i;
-                        nbuf += F[i] > enc;
-                    }
+                    int nbuf = NDP_V(ft_filter)(F, stop, i, enc, lb);
+                    NDP_V(ft_div)(xp, lb, nbuf, ub);
+                    i = stop;
                     int q;
-                    for (q = 0; q < nbuf; q++) ub[q] = xp / ndp_fnum(lb[q]);
                     if (usepref) {
-                        for (q = 0; q < nbuf; q++) {
+                        for (q = nbuf - 1; q >= 0; q--) {
                             uint64_t pos = ub[q] - low, wi = pos / 240;
                             int64_t c = (int64_t)(pref[wi] + NDP_V(popc)(W[wi] & NDP_MLE240[pos - wi * 240]));
                             int64_t sg = 2 * (int64_t)(F[lb[q]] & 1) - 1;   /* -mu(m) */
@@ -606,7 +669,7 @@ static void NDP_V(ndp_d_chunk)(ndp_ctx *C, ndp_dchunk *out, int tid)
                             segcoef += sg;
                         }
                     } else {
-                        for (q = 0; q < nbuf; q++) {
+                        for (q = nbuf - 1; q >= 0; q--) {
                             int64_t c = (int64_t)NDP_V(cur_count)(&cur, ub[q] - low);
                             int64_t sg = 2 * (int64_t)(F[lb[q]] & 1) - 1;   /* -mu(m) */
                             segsum += sg * c;
@@ -633,7 +696,7 @@ static void NDP_V(ndp_d_chunk)(ndp_ctx *C, ndp_dchunk *out, int tid)
             /* cross off p_b: the counters are kept up to date only if b + 1 reads them */
             if (b < bt) {
                 int need = !rgp[b + 1] && rg1[b + 1] > rg0[b + 1];
-                if (p < 240) {
+                if (p < C->recount_p) {
                     NDP_V(cross)(S, nbytes, sb, p, &pbyte[b], &pwi[b], 0, cnt, clb);
                     total = NDP_V(popc_words)(W, nw);
                     cvalid = 0;
