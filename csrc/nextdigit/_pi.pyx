@@ -78,7 +78,7 @@ cdef extern from "nd_pi.h" nogil:
     uint16_t *ndp_build_factor_table(uint64_t z, uint64_t y, const uint32_t *primes, int64_t nprimes,
                                      int64_t *size_out)
     void ndp_d_chunk(ndp_ctx *, ndp_dchunk *, int)
-    void ndp_ac_chunk(ndp_ctx *, ndp_acchunk *)
+    void ndp_ac_chunk(ndp_ctx *, ndp_acchunk *, int)
     i128 ndp_ac_table(const ndp_ctx *, int64_t, int64_t)
     i128 ndp_phi0(const ndp_ctx *, int64_t, int64_t)
     i128 ndp_ac_tseg(const ndp_ctx *, uint64_t, uint64_t, int64_t, int64_t)
@@ -372,8 +372,8 @@ cdef void _bar_update(object bar, int64_t done, PollState *P):
 # ---------------------------------------------------------------------------------------------
 cdef double _alpha_of(double lx):
     # piecewise-linear in log10(x); tuned by measurement (module docstring)
-    cdef double[8] X = [7.0, 10.0, 12.0, 13.0, 15.0, 16.0, 17.0, 19.3]
-    cdef double[8] A = [2.0, 5.0, 8.0, 11.0, 17.0, 21.0, 26.0, 40.0]
+    cdef double[8] X = [7.0, 10.0, 12.0, 13.0, 14.0, 15.0, 16.0, 19.3]
+    cdef double[8] A = [2.0, 5.0, 9.0, 12.0, 14.0, 17.0, 24.0, 50.0]
     cdef int k
     if lx <= X[0]:
         return A[0]
@@ -422,6 +422,15 @@ def _params(u64 x, double alpha=0.0, double alpha_z=0.0):
     return alpha, alpha_z, y, z
 
 
+def nth_prime_small(u64 n, u64 limit):
+    """The n-th prime from the cached sieve table of the primes below ``limit`` (built once),
+    or 0 when it lies above (n >= 1)."""
+    cdef _Tables T = get_tables(limit, 0, 0)
+    if n > <u64>T.nprimes or T.primes[n] > limit:
+        return 0
+    return T.primes[n]
+
+
 def pi_small(u64 x):
     """pi(x) by a plain sieve (cached as the shared table), for small x."""
     cdef _Tables T = get_tables(x, 0, 0)
@@ -458,7 +467,7 @@ cdef void _run_item(ndp_ctx *C, Item *it, ndp_dchunk *dch, ndp_acchunk *ach, int
             ndp_d_chunk(C, &dch[it.i0], tid)
     elif it.kind == 1:
         if ach[it.i0].hi > ach[it.i0].lo:
-            ndp_ac_chunk(C, &ach[it.i0])
+            ndp_ac_chunk(C, &ach[it.i0], tid)
     else:
         it.secs = ndp_cpu_now()
         if it.kind == 2:
@@ -477,7 +486,8 @@ def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chun
     """pi(x) for 0 <= x < 2**64 by Gourdon's variant of the combinatorial method (private;
     validated input).  alpha: alpha_y (0: tuned); seg: bytes per segment of the hard-leaf
     sieve (power of two in [2**12, 2**18], 0: tuned); chunks: number of D chunks (0: tuned);
-    progress: None, or a tqdm-like object with update(n) and a total set to 100."""
+    progress: None, or a tqdm-like bar (reset(total=) and update(n) are called, in units of
+    numbers sieved, by the calling thread while it polls for signals)."""
     if x < 1000000:
         return pi_small(x)
     cdef double tsetup = ndp_now()
@@ -619,8 +629,8 @@ def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chun
         KA = 1 if threads <= 1 else min(nacseg, 4 * threads)
     nblk_ac = 0
     if C.b_acmax >= b0:
-        nblk_ac = 1 if threads <= 1 else 16
-    nblk_phi = 1 if threads <= 1 else 8
+        nblk_ac = 16                 # short items: thread 0 polls for signals between them
+    nblk_phi = 8
     # the easy leaves read from the pi table, segment by segment of their arguments
     cdef u64 TS = _TUNE["ac_tseg"]
     cdef u64 tseg_hi = (C.Ty if C.Ty < sqrtx else sqrtx) + 1
@@ -694,6 +704,10 @@ def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chun
     P.shown = 0
     if progress is not None:
         P.bar = <PyObject *>progress
+        try:
+            progress.reset(total=P.total)
+        except Exception:
+            pass
     C.poll = poll_cb
     C.poll_arg = &P
 

@@ -370,7 +370,7 @@ typedef struct {
 #endif
 
 typedef void (*ndp_dchunk_fn)(ndp_ctx *, ndp_dchunk *, int);
-typedef void (*ndp_acchunk_fn)(ndp_ctx *, ndp_acchunk *);
+typedef void (*ndp_acchunk_fn)(ndp_ctx *, ndp_acchunk *, int);
 typedef ndp_i128 (*ndp_actab_fn)(const ndp_ctx *, int64_t, int64_t);
 typedef ndp_i128 (*ndp_phi0_fn)(const ndp_ctx *, int64_t, int64_t);
 typedef ndp_i128 (*ndp_actseg_fn)(const ndp_ctx *, uint64_t, uint64_t, int64_t, int64_t);

@@ -211,7 +211,7 @@ static ndp_i128 NDP_V(ndp_ac_tseg)(const ndp_ctx *C, uint64_t L, uint64_t H, int
  * running count relative to the chunk start).  Records sum of relative pi values, number of
  * terms and the chunk's prime count; the caller adds the bases.
  * ======================================================================================== */
-static void NDP_V(ndp_ac_chunk)(ndp_ctx *C, ndp_acchunk *out)
+static void NDP_V(ndp_ac_chunk)(ndp_ctx *C, ndp_acchunk *out, int tid)
 {
     const uint32_t *primes = C->primes;
     const uint64_t *T = C->pitab, *dm = C->dm;
@@ -277,6 +277,7 @@ static void NDP_V(ndp_ac_chunk)(ndp_ctx *C, ndp_acchunk *out)
         }
         qacc = acc;
         __atomic_fetch_add(&C->done, (int64_t)(H - L), __ATOMIC_RELAXED);
+        if (tid == 0 && C->poll) C->poll(C->poll_arg);
     }
     out->sum = sum;
     out->nterms = nterms;

@@ -21,7 +21,7 @@ The layers above it are subpackages (data flows down, never up)::
 """
 from .counting import count_primes, prime_histogram, primes_between
 from .density import li, riemann_r
-from .pi import prime_pi
+from .pi import nth_prime, prime_pi
 from .prefix import digit_counts, digit_counts_batch, prefix_count, prefix_table
 from .primality import is_prime, next_prime, prev_prime
 from .randprime import random_prime, random_primes
@@ -33,6 +33,7 @@ __all__ = [
     "next_prime",
     "prev_prime",
     "prime_pi",
+    "nth_prime",
     "count_primes",
     "primes_between",
     "prime_histogram",
