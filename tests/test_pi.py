@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 
 from nextdigit import _pi
-from nextdigit.pi import PI_U64_MAX, cache_info, clear_cache, nth_prime, prime_pi
+from nextdigit.nthprime import PI_U64_MAX, nth_prime
+from nextdigit.pi import cache_info, clear_cache, prime_pi
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "pi_powers_of_ten.tsv"
 U64_MAX = (1 << 64) - 1

@@ -1,7 +1,114 @@
 # cython: language_level=3
 """Exact prime counting pi(x) for 0 <= x < 2**64 (private; public API: ``nextdigit.prime_pi``).
 
-(The full description of the algorithm is written at the end of this work; see DOCSTRING.)
+Gourdon's variant of the combinatorial (Meissel-Lehmer / Lagarias-Miller-Odlyzko / Deleglise-
+Rivat) method: X. Gourdon, "Computation of pi(x): improvements to the Meissel, Lehmer, Lagarias,
+Miller, Odlyzko, Deleglise and Rivat method" (2001).  The implementation choices below follow the
+measurements published in primecount's doc/ (K. Walisch: Hard-Special-Leaves, Hard-Special-
+Leaves-SIMD-Filtering, Easy-Special-Leaves, Partial-Sieve-Function); the code is our own, in
+nd_pi.h (tables, dispatch) and nd_pi_kern.h (kernels).
+
+Formula
+-------
+With y = alpha_y x^(1/3) (x^(1/3) < y < sqrt x), z = alpha_z y (y <= z < sqrt x), a = pi(y),
+k = 8 (p_k = 19) and phi(t, b) = #{n <= t : no prime factor among p_1..p_b}:
+
+    pi(x) = Phi0 + D + (A + C) - B + Sigma
+
+Truncating the Buchstab tree of phi(x, a) at z (expand a node mu(n) phi(x/n, b) while n <= z)
+leaves the ordinary leaves n <= z and the special leaves n = p m, p = p_b > p_k, m squarefree,
+lpf(m) > p, every prime factor of m <= y, m <= z < p m, of value -mu(m) phi(x / (p m), b - 1):
+
+* Phi0  = sum over squarefree n <= z with prime factors in (19, y] of mu(n) phi(x/n, 8), with
+          phi(t, 8) = phi6(t) - phi6(t/17) - phi6(t/19) + phi6(t/323) from a 30030-entry table.
+          Cost O(z), negligible (8 ms at 1e16).
+* D     = the hard special leaves: every leaf of b <= pi(sqrt z) (m may be composite), and the
+          leaves p q with x/(p q) >= p^2 (b up to pi(x^(1/4))).  phi(u, b - 1) is read from a
+          segmented sieve of [0, x/y) (below).  The dominant cost: ~70% of the time.
+* A + C = the other special leaves, all with m = q prime, u = x/(p q) < p^2, so phi(u, b - 1) =
+          pi(u) - b + 2 when u >= p and 1 when u < p (trivial; counted in closed form).  For a
+          fixed p (t = x/p, s = isqrt t) the sum of pi(t/q) over the run q in (max(lo, s), hi]
+          is turned around by Gourdon's inversion equality
+              sum_{al < q <= be} pi(t/q) = pi(be) pi(t/be) - pi(al) pi(t/al) + sum_{t/be < r <= t/al} pi(t/r)
+          so that no clustered (dependent) steps remain: the reflected r-range lies inside the
+          sparse q-range (lo, s] and both are summed in one loop with weight 2 where they overlap
+          (primecount 8.7's "reflected" C, Easy-Special-Leaves section 6).  Arguments <= Ty
+          (~1.25 y) come from the pi table, larger ones (< sqrt x) from a segmented pi table
+          over (Ty, sqrt x].  ~25% of the time.
+* B     = sum_{y < p <= sqrt x} pi(x/p): the primes p come from a small descending segmented
+          sieve, pi(x/p) from the same sieve of [0, x/y) as D once a segment is completely
+          sieved (sharing the sieve saves primecount's separate B pass: ~5% of the time).
+* Sigma = a - 1 + sum_{y < p <= sqrt x} (pi(p) - 1), closed form from pi(y) and pi(sqrt x).
+
+The tests check every term against its definition evaluated leaf by leaf (x up to 1e8).
+
+The hard-leaf sieve (D and B)
+-----------------------------
+One bit per number coprime to 30 (bytes of 30 numbers, words of 240: 1.9x fewer crossings and
+words to count than one bit per odd number); a segment (32 KiB = 983040 numbers) starts as the AND
+of two pre-sieve patterns (7, 11, 13: 1001 bytes; 17, 19: 323 bytes), which is phi(., 8).  Then
+for b = 9, 10, ... while b still has leaves at u >= low:
+
+1. the leaves of b in the segment: b <= pi(sqrt z) scans the compact factor table (after
+   C. Bau, see Hard-Special-Leaves-SIMD-Filtering): one uint16 per m <= z coprime to 2310,
+   0xFFFF for primes, 0 for mu = 0 (or a prime factor > y), else 2 pi(lpf) + (mu == -1), so
+   "lpf(m) > p_b and mu(m) != 0" is the single test F > 2b + 1 and the sign is the low bit.
+   Passing indices go into a buffer (AVX-512: 32 entries per compare, VPCOMPRESSD), their
+   quotients x/(p m) are formed in a batch (AVX-512: eight double divisions, each within 1 of the
+   floor since x/(p m) < 2^51, and one exact 64-bit correction each way), then counted.  Above
+   pi(sqrt z) the leaves are p q with q from the prime table, x/(p q) by a precomputed
+   multiply-shift division;
+2. counting phi(u, b - 1) = base_b + survivors <= u: when the pass's leaf range is dense (at
+   least words/64 candidates) a prefix count per word is built once (one POPCNT pass) and each
+   leaf costs one load and one POPCNT; sparse passes use counters per 16 words, resumed from
+   leaf to leaf since u increases (primecount's batch counting, Hard-Special-Leaves section 8);
+3. base_b += the segment's survivors, and p_b is crossed off (unrolled over the 8 wheel
+   residues), updating the total and the counters when the next pass reads them; primes below
+   400 are crossed plainly and the segment is recounted (cheaper than a counter per crossing).
+
+Then the remaining primes up to sqrt(high) are crossed off and the survivors are the primes, for
+B.  Measured effects at 1e15-1e16 (Zen 5, thread CPU time of D): the per-word prefix for dense
+passes 0.54 -> 0.36 s at 1e15; branch-free signs 0.52 -> 0.46 s; the AVX-512 filter and batched
+divisions 1.43 -> 1.22 s at 1e16 (the baseline-x86 variant of the same code: 1.75 s); counter
+spacing 4..64 words and segments of 16..128 KiB are flat within 3%.
+
+Parallelism and signals
+-----------------------
+Independent work items under ``prange(schedule=dynamic)`` with the GIL released: D chunks of
+quadratically growing length (most leaves have small u; 8..64 per thread), the segmented AC
+chunks, AC table segments, Phi0 blocks.  A chunk does not know phi(clow - 1, b - 1) or
+pi(clow - 1): it records, per b, the sum of -mu(m) of its leaves and its own counts, and the
+chunks are stitched exactly afterwards (so the result does not depend on the split; Gourdon's
+thread independence without computing phi at chunk starts).  Thread 0 polls
+``PyErr_CheckSignals`` at most every 0.1 s between segments and items; Ctrl-C stops every thread
+at its next segment.  ``progress=`` moves a tqdm bar from the same poll.
+
+Instruction sets: the kernels are compiled three times (baseline x86-64; POPCNT/BMI2/AVX2;
+AVX-512 F/BW/VL/DQ/VPOPCNTDQ) through ``#pragma GCC target`` and one is chosen at import by
+``__builtin_cpu_supports``; ``_set_level`` forces one (the tests check that all give the same
+terms).  Other architectures build the portable variant only.
+
+Parameters (tuned by measurement, thread CPU time, one Zen 5 core)
+-----------------------------------------------------------------
+alpha_y piecewise linear in log10 x through (7, 2), (10, 5), (12, 9), (13, 12), (14, 14),
+(15, 17), (16, 24), (19.3, 50); alpha_z = 1 (z = y).  The optimum is flat: 1e13: alpha 8/11/14/18
+-> 27/26/26/28 ms; 1e14: 8/11/14/18/24 -> 110/101/99/102/108 ms; 1e15: 14/17/20/24 ->
+445/435/460/449 ms; 1e16: 17/21/26/32 -> 1.90/1.88/1.81/1.83 s.  alpha_z > 1 shrinks Gourdon's
+D sieve to x/z, but here the sieve must reach x/y anyway for B, so z = y is best (primecount
+also defaults to alpha_z = 1).
+
+Measured against primecount 8.7 (-O3 -march=native, AVX-512 VPOPCNT build; CPU time of one
+thread, both run alternately in one loop on a shared 2-core Zen 5; min of 3):
+
+    x       nextdigit    primecount 8.7 -t1   ratio
+    1e13    0.026 s      0.037 s              0.70
+    1e14    0.101 s      0.131 s              0.77
+    1e15    0.424 s      0.527 s              0.80
+    1e16    1.79 s       2.09 s               0.86
+    1e17    (see the README)
+
+Memory: the tables (primes, pi table and factor table up to ~1.25 y: ~40 MB at 1e18) are kept
+and reused by later calls whose y they cover; per thread O(segment + pi(sqrt(x/y))).
 """
 from libc.stdint cimport uint64_t, int64_t, uint32_t, int32_t, uint16_t, uint8_t
 from libc.stdlib cimport malloc, calloc, free

@@ -175,7 +175,7 @@ def cmd_pi(args):
 
 
 def cmd_nth_prime(args):
-    from .pi import nth_prime
+    from .nthprime import nth_prime
 
     v = nth_prime(args.N)
     _emit(args, {"n": str(args.N), "prime": str(v)}, [str(v)])
