@@ -139,6 +139,7 @@ cdef extern from "nd_pi.h" nogil:
         const uint32_t *primes
         const uint64_t *dm
         const uint8_t *dsh
+        const double *inv
         const uint64_t *pitab
         const uint16_t *F
         int64_t nF
@@ -217,7 +218,7 @@ DEF K = 8                        # phi(., 8) by table; the sieve starts with 2..
 DEF INT32_MAX = 2147483647
 
 
-_TUNE = {"clw": 4, "ac_seg": 1 << 18, "ac_tseg": 1 << 18, "seg": 1 << 15, "pref_num": 1, "pref_den": 64, "recount_p": 400}
+_TUNE = {"clw": 4, "ac_seg": 1 << 18, "ac_tseg": 1 << 18, "seg": 1 << 15, "pref_num": 1, "pref_den": 64, "recount_p": 400, "ac_vec": 1}
 
 
 def _set_tuning(**kw):
@@ -261,6 +262,7 @@ cdef class _Tables:
     cdef uint32_t *primes
     cdef uint64_t *dm
     cdef uint8_t *dsh
+    cdef double *inv
     cdef uint64_t *pitab
     cdef uint16_t *F
 
@@ -272,17 +274,19 @@ cdef class _Tables:
         self.primes = NULL
         self.dm = NULL
         self.dsh = NULL
+        self.inv = NULL
         self.pitab = NULL
         self.F = NULL
         with nogil:
             self._build_primes()
-        if self.pitab == NULL or self.primes == NULL or self.dm == NULL:
+        if self.pitab == NULL or self.primes == NULL or self.dm == NULL or self.inv == NULL:
             raise MemoryError("prime table")
 
     def __dealloc__(self):
         free(self.primes)
         free(self.dm)
         free(self.dsh)
+        free(self.inv)
         free(self.pitab)
         free(self.F)
 
@@ -345,13 +349,18 @@ cdef class _Tables:
             free(self.dm)
             self.dm = NULL
             return
+        self.inv = <double *>malloc((self.nprimes + 2) * 8)
+        if self.inv == NULL:
+            return
         cdef ndp_div_t d
         self.dm[0] = 0
         self.dsh[0] = 0
+        self.inv[0] = 0.0
         for i in range(1, <u64>self.nprimes + 2):
             d = ndp_div_make(self.primes[i] if self.primes[i] >= 2 else 2)
             self.dm[i] = d.m
             self.dsh[i] = <uint8_t>d.sh
+            self.inv[i] = 1.0 / <double>self.primes[i]
 
     cdef int build_F(self, u64 nf, u64 fy) except -1:
         cdef int64_t size = 0
@@ -620,6 +629,7 @@ def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chun
     C.primes = T.primes
     C.dm = T.dm
     C.dsh = T.dsh
+    C.inv = T.inv if _TUNE["ac_vec"] else NULL
     C.pitab = T.pitab
     C.F = T.F
     C.nF = ndp_fidx(z) + 1

@@ -295,6 +295,7 @@ typedef struct {
     const uint32_t *primes;
     const uint64_t *dm;
     const uint8_t *dsh;
+    const double *inv;     /* 1.0 / p per prime index (the vector easy-leaf quotients) */
     const uint64_t *pitab;
     const uint16_t *F;
     int64_t nF;            /* entries of F used (m <= z) */
