@@ -153,6 +153,7 @@ cdef extern from "nd_pi.h" nogil:
         int clw
         uint64_t pref_num, pref_den
         uint64_t recount_p
+        int pq_split
         int abort
         int64_t done
         void (*poll)(void *) noexcept nogil
@@ -218,7 +219,7 @@ DEF K = 8                        # phi(., 8) by table; the sieve starts with 2..
 DEF INT32_MAX = 2147483647
 
 
-_TUNE = {"clw": 4, "ac_seg": 1 << 18, "ac_tseg": 1 << 18, "seg": 1 << 15, "pref_num": 1, "pref_den": 64, "recount_p": 400, "ac_vec": 1}
+_TUNE = {"clw": 4, "ac_seg": 1 << 18, "ac_tseg": 1 << 18, "seg": 1 << 15, "pref_num": 1, "pref_den": 64, "recount_p": 400, "ac_vec": 1, "pq_split": 1}
 
 
 def _set_tuning(**kw):
@@ -659,6 +660,7 @@ def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chun
     C.pref_num = _TUNE["pref_num"]
     C.pref_den = _TUNE["pref_den"]
     C.recount_p = _TUNE["recount_p"]
+    C.pq_split = _TUNE["pq_split"]
 
     cdef int64_t bmax = C.b_dmax if C.b_dmax > C.b_sieve else C.b_sieve
     cdef uint64_t *umax = <uint64_t *>calloc(bmax + 3, 8)

@@ -309,6 +309,7 @@ typedef struct {
     int clw;               /* log2 of the words per counter of the hard-leaf sieve */
     uint64_t pref_num, pref_den; /* prefix counts when leaf range * den >= words * num */
     uint64_t recount_p;    /* primes below this are crossed off plainly, then counted anew */
+    int pq_split;          /* leaves m <= p^2 (primes only) from the prime table, not the F scan */
     volatile int abort;
     volatile int64_t done; /* work units finished (progress) */
     void (*poll)(void *);  /* called by thread 0 between segments (signals, progress) */

@@ -571,7 +571,9 @@ static void NDP_V(ndp_d_chunk)(ndp_ctx *C, ndp_dchunk *out, int tid)
     int64_t *rg0 = (int64_t *)malloc((size_t)(bsmax + 3) * 8);
     int64_t *rg1 = (int64_t *)malloc((size_t)(bsmax + 3) * 8);
     uint8_t *rgp = (uint8_t *)malloc((size_t)(bsmax + 3));
-    if (!W || !cnt || !pref || !pbyte || !pwi || !gbits || !lb || !ub || !rg0 || !rg1 || !rgp) {
+    int64_t *pq0 = (int64_t *)malloc((size_t)(bsmax + 3) * 8);
+    int64_t *pq1 = (int64_t *)malloc((size_t)(bsmax + 3) * 8);
+    if (!W || !cnt || !pref || !pbyte || !pwi || !gbits || !lb || !ub || !rg0 || !rg1 || !rgp || !pq0 || !pq1) {
         out->failed = 1;
         goto cleanup;
     }
@@ -636,13 +638,22 @@ static void NDP_V(ndp_d_chunk)(ndp_ctx *C, ndp_dchunk *out, int tid)
             uint64_t p = primes[b];
             uint64_t xp = ndp_mdiv(x, dm[b], dsh[b]);
             int64_t r0 = 0, r1 = 0;
+            pq0[b] = pq1[b] = 0;
             if (b <= bsz) {
                 uint64_t mlo = ndp_mdiv(z, dm[b], dsh[b]);
                 uint64_t t2 = ndp_mdiv(xp, dhi.m, dhi.sh);
                 if (t2 > mlo) mlo = t2;
                 uint64_t mhi = z;
                 if (low > 0) { uint64_t t3 = ndp_mdiv(xp, dlo.m, dlo.sh); if (t3 < mhi) mhi = t3; }
-                if (mhi > mlo) { r1 = ndp_fidx(mhi); r0 = ndp_fidx(mlo); }
+                if (mhi > mlo) {
+                    /* m <= p^2 can only be a prime (a composite m has lpf > p): those from the
+                     * prime table, the rest from the factor table */
+                    uint64_t pp = C->pq_split ? p * p : mlo, cm = mlo > pp ? mlo : pp;
+                    if (mhi > cm) { r1 = ndp_fidx(mhi); r0 = ndp_fidx(cm); }
+                    uint64_t qm = mhi < pp ? mhi : pp;
+                    if (qm > y) qm = y;
+                    if (qm > mlo) { pq1[b] = NDP_V(pi)(T, qm); pq0[b] = NDP_V(pi)(T, mlo); }
+                }
             } else {
                 uint64_t qhi = ndp_mdiv(ndp_mdiv(xp, dm[b], dsh[b]), dm[b], dsh[b]);
                 if (qhi > y) qhi = y;
@@ -653,7 +664,7 @@ static void NDP_V(ndp_d_chunk)(ndp_ctx *C, ndp_dchunk *out, int tid)
             }
             rg0[b] = r0;
             rg1[b] = r1;
-            rgp[b] = (uint8_t)((uint64_t)(r1 - r0) * C->pref_den >= nw * C->pref_num);
+            rgp[b] = (uint8_t)((uint64_t)(r1 - r0 + pq1[b] - pq0[b]) * C->pref_den >= nw * C->pref_num);
         }
         rgp[bt + 1] = 1;
         int cvalid = 0;
@@ -668,7 +679,7 @@ static void NDP_V(ndp_d_chunk)(ndp_ctx *C, ndp_dchunk *out, int tid)
             int64_t segcoef = 0, segsum = 0;
             int64_t r0 = rg0[b], r1 = rg1[b];
             int usepref = rgp[b];
-            if (r1 > r0) {
+            if (r1 > r0 || pq1[b] > pq0[b]) {
                 if (usepref) {
                     uint64_t i, acc = 0;
                     for (i = 0; i < nw; i++) { pref[i] = (uint32_t)acc; acc += NDP_V(popc)(W[i]); }
@@ -716,7 +727,16 @@ static void NDP_V(ndp_d_chunk)(ndp_ctx *C, ndp_dchunk *out, int tid)
                     }
                     nleaves += nbuf;
                 }
-            } else if (r1 > r0) {
+            }
+            if (b <= bsz && pq1[b] > pq0[b]) {
+                int64_t l;
+                for (l = pq1[b]; l > pq0[b]; l--) {
+                    uint64_t u = ndp_mdiv(xp, dm[l], dsh[l]);
+                    segsum += NDP_COUNT(u - low);
+                }
+                segcoef += pq1[b] - pq0[b];
+                nleaves += pq1[b] - pq0[b];
+            } else if (b > bsz && r1 > r0) {
                 int64_t l;
                 for (l = r1; l > r0; l--) {
                     uint64_t u = ndp_mdiv(xp, dm[l], dsh[l]);
@@ -733,7 +753,7 @@ static void NDP_V(ndp_d_chunk)(ndp_ctx *C, ndp_dchunk *out, int tid)
             phib[b] += (int64_t)total;
             /* cross off p_b: the counters are kept up to date only if b + 1 reads them */
             if (b < bt) {
-                int need = !rgp[b + 1] && rg1[b + 1] > rg0[b + 1];
+                int need = !rgp[b + 1] && (rg1[b + 1] > rg0[b + 1] || pq1[b + 1] > pq0[b + 1]);
                 if (p < C->recount_p) {
                     NDP_V(cross)(S, nbytes, sb, p, &pbyte[b], &pwi[b], 0, cnt, clb);
                     total = NDP_V(popc_words)(W, nw);
@@ -792,5 +812,5 @@ static void NDP_V(ndp_d_chunk)(ndp_ctx *C, ndp_dchunk *out, int tid)
 cleanup:
     out->secs = ndp_cpu_now() - t0;
     free(W); free(cnt); free(pref); free(pbyte); free(pwi); free(gbits); free(lb); free(ub);
-    free(rg0); free(rg1); free(rgp);
+    free(rg0); free(rg1); free(rgp); free(pq0); free(pq1);
 }
