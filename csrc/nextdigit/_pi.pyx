@@ -572,6 +572,7 @@ cdef struct Item:
     int64_t i0, i1         # index of the chunk, or the range
     i128 val
     double secs            # thread CPU time
+    int tid
 
 
 cdef void _run_item(ndp_ctx *C, Item *it, ndp_dchunk *dch, ndp_acchunk *ach, int64_t b0,
@@ -579,6 +580,7 @@ cdef void _run_item(ndp_ctx *C, Item *it, ndp_dchunk *dch, ndp_acchunk *ach, int
     if C.abort != 0:
         return
     cdef int tid = threadid()
+    it.tid = tid
     if it.kind == 0:
         if dch[it.i0].chigh > dch[it.i0].clow:
             ndp_d_chunk(C, &dch[it.i0], tid)
@@ -735,7 +737,7 @@ def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chun
         KD = threads * max(8, min(nseg // 256, 64))
     if KD > nseg:
         KD = nseg
-    if Zs < (1 << 24) and chunks == 0:
+    if Zs < (1 << 22) and chunks == 0:
         threads = 1
         KD = 1
     cdef u64 acl0 = ((C.Ty + 1) // 128) * 128
@@ -896,6 +898,9 @@ def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chun
             "ac_table_s": sum([items[i].secs for i in range(nitems) if items[i].kind == 2 or items[i].kind == 4]),
             "phi0_s": sum([items[i].secs for i in range(nitems) if items[i].kind == 3]),
             "setup_s": t0 - tsetup,
+            "thread_cpu_s": [sum([(dch[items[i].i0].secs if items[i].kind == 0 else
+                                   ach[items[i].i0].secs if items[i].kind == 1 else items[i].secs)
+                                  for i in range(nitems) if items[i].tid == th]) for th in range(threads)],
         }
         return i128_to_int(tot)
     finally:
