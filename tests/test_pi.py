@@ -491,12 +491,13 @@ def test_nth_prime_round_trips():
 
 @pytest.mark.slow
 def test_nth_prime_round_trips_large():
+    """Random n up to 1e17 (p_n up to ~4e18): p prime and pi(p) == n pin p down as p_n."""
     gmpy2 = pytest.importorskip("gmpy2")
     rng = np.random.default_rng(41)
-    for n in [int(10**e) + int(rng.integers(0, 10**6)) for e in rng.uniform(12, 17, size=6)] + [10**16]:
+    for n in [int(10**e) + int(rng.integers(0, 10**6)) for e in rng.uniform(12, 16, size=4)] + [10**17 - 3]:
         p = nth_prime(n)
         assert gmpy2.is_prime(p), n
-        assert prime_pi(p) == n and prime_pi(p - 1) == n - 1, n
+        assert prime_pi(p) == n, n
 
 
 def test_nth_prime_known_values():
