@@ -500,6 +500,12 @@ def test_nth_prime_round_trips_large():
         assert prime_pi(p) == n, n
 
 
+def test_nth_prime_small_table_bound():
+    from nextdigit import nthprime, pi as pimod
+
+    assert nthprime._PI_SMALL == prime_pi(pimod.SMALL_LIMIT - 1) == prime_pi(pimod.SMALL_LIMIT)
+
+
 def test_nth_prime_known_values():
     # OEIS A006988: p_(10^k)
     known = {10**9: 22801763489, 10**10: 252097800623, 10**11: 2760727302517}

@@ -666,8 +666,8 @@ def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chun
 
     cdef int64_t bmax = C.b_dmax if C.b_dmax > C.b_sieve else C.b_sieve
     cdef uint64_t *umax = <uint64_t *>calloc(bmax + 3, 8)
-    cdef int64_t *acq_lo = <int64_t *>calloc(a + 3, 8)
-    cdef int64_t *acq_hi = <int64_t *>calloc(a + 3, 8)
+    cdef int64_t *acq_lo = <int64_t *>calloc(C.b_acmax + 3, 8)
+    cdef int64_t *acq_hi = <int64_t *>calloc(C.b_acmax + 3, 8)
     if umax == NULL or acq_lo == NULL or acq_hi == NULL:
         free(umax); free(acq_lo); free(acq_hi)
         raise MemoryError()
@@ -764,7 +764,7 @@ def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chun
     cdef int64_t *dcoef = <int64_t *>calloc(KD * (bmax + 3), 8)
     cdef int64_t *dcnt = <int64_t *>calloc(KD * (bmax + 3), 8)
     cdef ndp_acchunk *ach = <ndp_acchunk *>calloc(KA + 1, sizeof(ndp_acchunk))
-    cdef ndp_acb *acb = <ndp_acb *>calloc(a + 3, sizeof(ndp_acb))
+    cdef ndp_acb *acb = <ndp_acb *>calloc(C.b_acmax + 3, sizeof(ndp_acb))
     if items == NULL or dch == NULL or dcoef == NULL or dcnt == NULL or ach == NULL or acb == NULL:
         free(items); free(dch); free(dcoef); free(dcnt); free(ach); free(acb)
         free(umax); free(acq_lo); free(acq_hi)

@@ -22,6 +22,8 @@ __all__ = ["nth_prime", "PI_U64_MAX"]
 
 #: pi(2**64 - 1): the largest n for nth_prime (A007053(64)).
 PI_U64_MAX = 425656284035217743
+#: pi(SMALL_LIMIT) (pi(10**7)): up to here p_n comes from the cached sieve table.
+_PI_SMALL = 664579
 
 _ZETA: list[float] = []
 
@@ -115,9 +117,8 @@ def nth_prime(n, *, threads=None, progress=False) -> int:
     show = _progress_flag(progress)
     if not 1 <= nv <= PI_U64_MAX:
         raise ValueError(f"n must be in [1, pi(2**64 - 1) = {PI_U64_MAX}], got {nv}")
-    small = _pi.nth_prime_small(nv, SMALL_LIMIT)
-    if small:
-        return int(small)
+    if nv <= _PI_SMALL:                  # p_n < SMALL_LIMIT: the cached sieve table
+        return int(_pi.nth_prime_small(nv, SMALL_LIMIT))
     x0 = min(max(_inverse_r(nv), SMALL_LIMIT), U64_MAX)
     c = prime_pi(x0, threads=nthreads, progress=show)
     if c >= nv:
