@@ -109,7 +109,7 @@ def nth_prime(n, *, threads=None, progress=False) -> int:
     -------
     int
         p_n.  One ``prime_pi`` call at an estimate x0 (the inverse of Riemann's R) and a sieve
-        of the distance |p_n - x0| (~sqrt(p_n)): ~0.1 s for n = 1e12, ~2 s for n = 1e15 on
+        of the distance ``|p_n - x0|`` (~sqrt(p_n)): ~0.1 s for n = 1e12, ~2 s for n = 1e15 on
         one core.  Below ``SMALL_LIMIT`` the cached sieve table answers directly.
     """
     nv = as_int(n, "n")
