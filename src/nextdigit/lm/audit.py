@@ -464,7 +464,7 @@ def _compact(reg: Decoding, sc, cp, ct, starts, b):
         if reg.top_k is not None:
             lens = np.diff(np.append(starts, len(order)))
             kth = srt[starts + np.minimum(reg.top_k, lens) - 1]
-            s = np.where(s > kth[cp], s, -np.inf)
+            s = np.where(s >= kth[cp], s, -np.inf)
             srt = s[order]
         if reg.top_p is not None:
             m = _seg_reduce(np.maximum, srt, starts)
