@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 import signal
+from collections import Counter as Tally
 from fractions import Fraction
 
 import numpy as np
@@ -32,6 +33,7 @@ from nextdigit.tasks.sudoku import (
     completion_count,
     grid_count,
     is_valid_grid,
+    random_completion,
 )
 
 LITERATURE = {(1, 2): 2, (1, 3): 12, (1, 4): 576, (1, 5): 161280, (1, 6): 812851200, (2, 2): 288,
@@ -562,3 +564,36 @@ def test_cost_table_small():
     (row,) = res["rows"]
     assert row["shape"] == "2x2" and row["grids"] == 288 and row["ratio"] > 1
     assert row["p_value"] > 1e-6 and row["log_prob_exact"] is True
+
+
+def test_random_completion_is_uniform():
+    """Chi-square over the 288 grids (and over the completions of a partial grid, and the
+    fillings of the first two rows)."""
+    rng = np.random.default_rng(12)
+    law = {g: Fraction(1, 288) for g in GRIDS4}
+    assert _chi_square(law, [random_completion("." * 16, 2, 2, rng) for _ in range(5760)]) > 1e-6
+    p = "1..." + "." * 12
+    sub = [g for g in GRIDS4 if g[0] == 1]
+    assert _chi_square({g: Fraction(1, len(sub)) for g in sub}, [random_completion(p, 2, 2, rng) for _ in range(1440)]) > 1e-6
+    rows2 = Tally(g[:8] for g in GRIDS4)                              # the 4! * 4 first bands
+    law2 = {k + (0,) * 8: Fraction(1, len(rows2)) for k in rows2}      # uniform over them, not by completions
+    assert len(rows2) == 96 and set(rows2.values()) == {2, 4}
+    assert _chi_square(law2, [random_completion("." * 16, 2, 2, rng, rows=2) for _ in range(1920)]) > 1e-6
+    with pytest.raises(ValueError, match="no completion"):
+        random_completion("11" + "." * 14, 2, 2)
+    with pytest.raises(ValueError, match="rows"):
+        random_completion("." * 16, 2, 2, rows=5)
+
+
+def test_cli_experiment(capsys):
+    import json
+
+    from nextdigit.cli import main
+
+    assert main(["experiment", "sudoku", "--digits", "4", "--seed", "3", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    (row,) = res["rows"]
+    assert row["shape"] == "2x2" and row["grids"] == 288 and row["prefix_law_exact"] is True
+    with pytest.raises(ValueError, match="n_values"):
+        from nextdigit.analysis.experiments import sudoku
+        sudoku(n_values=(5,))

@@ -33,10 +33,12 @@ import numpy as np
 from .._util.rng import as_generator, uniform_below
 from .._util.threads import resolve_threads
 from .._util.validate import as_int, check_digits
-from ..models import END, Vocabulary, generate, generate_with_seed
+from ..models import END, Vocabulary, generate, generate_with_seed, log_prob
 from ..tasks.polyroots import PolyRootsARModel, PolyRootsHiddenSeedModel, PolyRootsTask
 from ..tasks.semiprimes import (HONEST_MAX_DIGITS, BudgetedReversedModel, HiddenSeedModel, HiddenStreamModel,
                                 HonestReversedModel, SemiprimeTask, factor_with_model)
+from ..tasks.sudoku import (DEFAULT_RHO as SUDOKU_RHO, CountBudgetExceeded, SudokuARModel, SudokuHiddenSeedModel,
+                            SudokuTask, check_box, completion_count, random_completion)
 from ..tasks.twentyq import (DEFAULT_QUESTIONS, TABLE_MAX_M, TwentyQuestionsARModel, TwentyQuestionsHiddenSeedModel,
                              _answer_code_columns, _check_m, answer_law, format_prompt, parse_prompt, random_questions)
 from ..tasks.uniform_number import UniformNumberHiddenSeedModel, UniformNumberModel
@@ -522,14 +524,11 @@ def _sudoku_row_law(task, m: int) -> dict:
 
 
 def _sudoku_grid_count_seconds(r: int, c: int, repeats: int = 3) -> float:
-    """Best of ``repeats`` fresh counts of the empty grid (the memo starts empty each time)."""
-    from .. import _sudoku
-
+    """Best of ``repeats`` fresh counts of the empty grid (a new counter, empty memo, each time)."""
     best = math.inf
     for _ in range(repeats):
-        k = _sudoku.Counter(r, c, np.zeros((r * c) ** 2, dtype=np.uint8))
         t0 = time.perf_counter()
-        k.count()
+        completion_count("." * (r * c) ** 2, r, c)
         best = min(best, time.perf_counter() - t0)
     return best
 
@@ -537,14 +536,8 @@ def _sudoku_grid_count_seconds(r: int, c: int, repeats: int = 3) -> float:
 def _nine_grid(gen) -> tuple:
     """A 9 x 9 grid for the step profile without counting all 9 x 9 grids: a uniform first band,
     then a uniform completion of it (not uniform over grids; only the AR cost is measured)."""
-    from .. import _sudoku
-
-    k = _sudoku.Counter(3, 3, np.zeros(81, dtype=np.uint8))
-    band = k.unrank(uniform_below(gen, k.count(rows=3)))
-    cells = band.copy()
-    cells[27:] = 0
-    k2 = _sudoku.Counter(3, 3, cells)
-    return tuple(int(v) for v in k2.unrank(uniform_below(gen, k2.count())))
+    band = random_completion("." * 81, 3, 3, gen, rows=3)
+    return random_completion(list(band[:27]) + [0] * 54, 3, 3, gen)
 
 
 def sudoku_nine_steps(steps=NINE_STEPS, rng=0, *, rho=None, max_nodes=NINE_MAX_NODES, progress: bool = False) -> list:
@@ -553,10 +546,8 @@ def sudoku_nine_steps(steps=NINE_STEPS, rng=0, *, rho=None, max_nodes=NINE_MAX_N
     with ``rho``), each count bounded by ``max_nodes`` search nodes (None: no bound).  Rows:
     step, phase, givens in the partial grid counted, the consistent completions C (the mass the
     step splits), seconds, and whether the call finished within the budget."""
-    from ..tasks.sudoku import DEFAULT_RHO, CountBudgetExceeded, SudokuARModel, SudokuTask
-
     gen = as_generator(rng)
-    task = SudokuTask(3, 3, DEFAULT_RHO if rho is None else rho)
+    task = SudokuTask(3, 3, SUDOKU_RHO if rho is None else rho)
     a, b = task.rho.numerator, task.rho.denominator
     grid = _nine_grid(gen)
     mask = [1 if uniform_below(gen, b) < a else 0 for _ in range(81)]
@@ -612,9 +603,6 @@ def sudoku_cost_table(shapes=SUDOKU_SHAPES, samples: int = 5, rng=0, *, rho=None
     ``shapes`` gets the hidden model only (its grid count takes minutes; the AR model is
     measured by ``nine_steps``).
     """
-    from ..models import log_prob
-    from ..tasks.sudoku import DEFAULT_RHO, SudokuARModel, SudokuHiddenSeedModel, SudokuTask, check_box
-
     samples = _check_samples(samples, "samples")
     hidden_samples = _check_samples(hidden_samples, "hidden_samples")
     check_samples = _check_samples(check_samples, "check_samples")
@@ -625,7 +613,7 @@ def sudoku_cost_table(shapes=SUDOKU_SHAPES, samples: int = 5, rng=0, *, rho=None
         if not isinstance(shape, (tuple, list)) or len(shape) != 2:
             raise ValueError(f"shapes must hold (box_rows, box_cols) pairs, got {shape!r}")
         r, c = check_box(*shape)
-        task = SudokuTask(r, c, DEFAULT_RHO if rho is None else rho)
+        task = SudokuTask(r, c, SUDOKU_RHO if rho is None else rho)
         if not 1 <= prefix_chars <= task.n:
             raise ValueError(f"prefix_chars must be in [1, n = {task.n}], got {prefix_chars}")
         if progress:

@@ -110,7 +110,7 @@ import numpy as np
 
 from .._util.rng import as_generator, uniform_below
 from .._util.validate import as_int
-from ..models import END, SeedTextModel, Vocabulary, counts_to_distribution
+from ..models import SeedTextModel, Vocabulary, counts_to_distribution
 
 __all__ = [
     "MAX_N",
@@ -120,6 +120,7 @@ __all__ = [
     "check_rho",
     "grid_count",
     "completion_count",
+    "random_completion",
     "is_valid_grid",
     "SudokuTask",
     "SudokuARModel",
@@ -280,6 +281,33 @@ def completion_count(puzzle, box_rows=3, box_cols=3, *, max_nodes=None) -> int:
     if v is None:
         raise CountBudgetExceeded(f"counting the completions of {puzzle!r} needed more than max_nodes={budget} nodes")
     return v
+
+
+def random_completion(puzzle, box_rows=3, box_cols=3, rng=None, *, rows=None, max_nodes=None) -> tuple[int, ...]:
+    """A uniformly random completion of ``puzzle`` (as in ``completion_count``): the count, then
+    the completion of a uniform index below it (``Counter.unrank``).  ``rows``: complete only the
+    first ``rows`` rows (uniform among their fillings consistent with the givens; the other rows
+    stay as given).  ValueError when ``puzzle`` has no completion.
+
+    >>> g = random_completion("." * 16, 2, 2, rng=1)
+    >>> is_valid_grid(g, 2, 2)
+    True
+    """
+    r, c = check_box(box_rows, box_cols)
+    n = r * c
+    cells = _cells_of(puzzle, n)
+    rr = n if rows is None else as_int(rows, "rows")
+    if not 0 <= rr <= n:
+        raise ValueError(f"rows must be in [0, {n}], got {rr}")
+    budget = _max_nodes(max_nodes)
+    gen = as_generator(rng)
+    k = _kernel().Counter(r, c, cells)
+    total = k.count(max_nodes=budget, rows=rr)
+    if total is None:
+        raise CountBudgetExceeded(f"counting the completions of {puzzle!r} needed more than max_nodes={budget} nodes")
+    if total == 0:
+        raise ValueError(f"puzzle {puzzle!r} has no completion")
+    return tuple(int(v) for v in k.unrank(uniform_below(gen, total)))
 
 
 def _units(r: int, c: int) -> list[list[int]]:
