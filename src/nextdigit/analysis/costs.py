@@ -523,6 +523,12 @@ def _sudoku_row_law(task, m: int) -> dict:
     return out
 
 
+def _clue_count_law(task) -> dict:
+    """The number of revealed cells: Binomial(n*n, rho), exactly."""
+    L, rho = task.cells, task.rho
+    return {k: math.comb(L, k) * rho ** k * (1 - rho) ** (L - k) for k in range(L + 1) if rho ** k * (1 - rho) ** (L - k)}
+
+
 def _sudoku_grid_count_seconds(r: int, c: int, repeats: int = 3) -> float:
     """Best of ``repeats`` fresh counts of the empty grid (a new counter, empty memo, each time)."""
     best = math.inf
@@ -598,7 +604,7 @@ def sudoku_cost_table(shapes=SUDOKU_SHAPES, samples: int = 5, rng=0, *, rho=None
     AR model's exact law of its first ``prefix_chars`` characters (tree traversal, Fractions)
     equals the closed form (``_sudoku_row_law``); ``p_value`` -- chi-square of ``check_samples``
     hidden-seed samples' first ``prefix_chars`` characters against that exact AR law (``p_ar``:
-    the AR samples' against it); ``log_prob_exact`` -- every AR sample and 20 hidden samples
+    the AR samples' numbers of clues against Binomial(n*n, rho)); ``log_prob_exact`` -- every AR sample and 20 hidden samples
     have exact AR probability (``models.log_prob``) = the target probability.  A 3 x 3 shape in
     ``shapes`` gets the hidden model only (its grid count takes minutes; the AR model is
     measured by ``nine_steps``).
@@ -650,7 +656,8 @@ def sudoku_cost_table(shapes=SUDOKU_SHAPES, samples: int = 5, rng=0, *, rho=None
             row.update({"ar_samples": samples, "ar_s_per_puzzle": ar_s, "ar_counts_per_puzzle": statistics.median(ar_counts),
                         "ratio": ar_s / row["hidden_s_per_puzzle"],
                         "prefix_law_exact": law == _sudoku_row_law(task, prefix_chars),
-                        "p_value": _chi_square(law, checks), "p_ar": _chi_square(law, [t[:prefix_chars] for t in ar_texts]),
+                        "p_value": _chi_square(law, checks),
+                        "p_ar": _chi_square(_clue_count_law(task), [sum(ch != "." for ch in t[:task.cells]) for t in ar_texts]),
                         "log_prob_exact": ok})
         row["check"] = (f"AR law of the first {prefix_chars} chars exact = closed form; chi-square of {check_samples} "
                         f"hidden samples vs it; exact log_prob = target on every sample") if task.n <= 8 else \

@@ -215,7 +215,7 @@ def twenty_questions(m_values=(8, 10, 12, 16, 20), samples: int = 10, rng=0, pro
 SUDOKU_SHAPES_BY_N = {4: ((2, 2),), 6: ((2, 3), (3, 2)), 8: ((4, 2), (2, 4)), 9: ((3, 3),)}
 
 
-def sudoku(n_values=(4, 6), samples: int = 5, rng=0, progress: bool = False) -> dict:
+def sudoku(n_values=(4, 6), samples: int = 20, rng=0, progress: bool = False) -> dict:
     """AR vs hidden-seed Sudoku puzzles for n x n grids (n in 4, 6, 8, 9; ``costs.sudoku_cost_table``);
     n = 9 also profiles the 9 x 9 AR model along one text (``costs.sudoku_nine_steps``)."""
     shapes = []

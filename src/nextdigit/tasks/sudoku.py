@@ -45,11 +45,11 @@ permute stacks, relabel digits), so states are stored under a symmetric image an
 states share one entry -- and, since such a count depends on the shape alone, those entries are
 kept across the queries of one counter.  Counts are exact integers (128-bit in the kernel).
 
-It reproduces the grid counts (one core of the development machine, shared with other jobs):
-288 4 x 4 grids in ~10 us, 28,200,960 6 x 6 grids in ~0.35 ms (the exact-state memo alone:
-0.25 s; no memo: every grid visited), 29,136,487,207,403,520 8 x 8 grids (2 x 4 boxes) in
-~0.5-3 s, and **all 6,670,903,752,021,072,936,960 9 x 9 grids** in 4-5 minutes
-(``grid_count(3, 3)``; measured numbers in the README and ``docs/algorithms.rst``).
+It reproduces the grid counts (CPU time of one core of the development machine, shared with
+other jobs): 288 4 x 4 grids in ~15 us, 28,200,960 6 x 6 grids in ~0.4 ms (the exact-state memo
+alone: 0.25 s; no memo: every grid visited), 29,136,487,207,403,520 8 x 8 grids in 0.08 s (4 x 2
+boxes) or 0.4 s (2 x 4), and **all 6,670,903,752,021,072,936,960 9 x 9 grids** in 93-120 s
+(``grid_count(3, 3)``; the layers' measured effects are in ``docs/algorithms.rst``).
 
 The autoregressive model
 ------------------------
@@ -90,14 +90,34 @@ b**(n*n)`` (rho = a/b): ``seed % N`` is the index of the grid, ``seed // N`` wri
 The grid of index g is the g-th completion of the empty grid in the kernel's search order
 (``Counter.unrank``: the count of the empty grid is computed once per shape and process, then
 every sample walks down the stored counts), so the grid is exactly uniform over all N grids --
-for 9 x 9 as well, after the one-time count of all 9 x 9 grids (4-5 minutes; a 9 x 9 sample then
-costs one walk, ~0.1 s, most of it choosing the first row among 9! fillings).  It then writes its
-text by position (``models.SeedTextModel``): O(n*n) per token once the grid is drawn.
+for 9 x 9 as well, after the one-time count of all 9 x 9 grids (~100-120 s; a 9 x 9 sample then
+costs one walk, 0.14 s median, most of it choosing the first row among 9! fillings).  It then
+writes its text by position (``models.SeedTextModel``): O(n*n) per token once the grid is drawn.
 
 Measurements
 ------------
 ``nextdigit.analysis.costs.sudoku_cost_table`` (``nextdigit experiment sudoku``) times both models
-per puzzle and checks their laws agree; the numbers are in the README's tasks table.
+per puzzle and checks their laws agree (the AR model's exact law of the first cells against the
+closed form, a chi-square of hidden-seed samples against it, exact ``log_prob`` = target on every
+sample); ``sudoku_nine_steps`` times single 9 x 9 AR calls.  CPU-time medians per puzzle, rho = 1/2,
+on the 2-core development machine under heavy load from other jobs:
+
+=============================  ==========  ===========  =======
+grid (boxes)                   AR (s)      hidden (s)   ratio
+=============================  ==========  ===========  =======
+4 x 4 (2 x 2)                  2.9e-4      8.8e-5       3.3
+6 x 6 (2 x 3)                  5.5e-3      3.3e-4       17
+6 x 6 (3 x 2)                  4.6e-3      3.6e-4       13
+8 x 8 (4 x 2)                  1.9         1.2e-2       160
+9 x 9 (3 x 3)                  ~3600       0.14         ~2.5e4
+=============================  ==========  ===========  =======
+
+The 9 x 9 AR figure is the sum of a call-by-call profile along one text (one call = n counts):
+160 s at the first cell (its counts add up to all 6.67e21 grids), 144 s at cells 9 and 18, 28 s at
+cell 27 (15 clues), 1 s at 36, 0.1 s at 45, below 10 ms from cell 54 on and in the solution part.
+The hidden model's 9 x 9 figure excludes its one-time count of all grids (~100-120 s).  With
+``shared_table=True`` the AR model wrote a whole 9 x 9 puzzle in 115 s, 109 s of it the first
+token: the expensive counts are of the rows below the clues, and those repeat.
 """
 from __future__ import annotations
 
