@@ -72,7 +72,7 @@ cdef extern from "Python.h":
     int check_signals "PyErr_CheckSignals"() noexcept
 
 MAX_N = 9
-DEFAULT_MAX_STATES = 1 << 23          # memo entries (40 bytes each): 320 MiB at the cap
+DEFAULT_MAX_STATES = 1 << 23          # memo entries (44 bytes each): 352 MiB at the cap
 DEFAULT_PASSES = 4                    # rounds of the symmetric image below the givens (layer 5)
 
 cdef enum:
@@ -526,8 +526,9 @@ cdef class Counter:
         return _to_int(v)
 
     def count(self, uint64_t max_nodes=0, int rows=-1):
-        """Number of completions (of the first ``rows`` rows only, if given), or None when the
-        search needed more than ``max_nodes`` nodes (0: no budget)."""
+        """Number of completions, or None when the search needed more than ``max_nodes`` nodes
+        (0: no budget).  With ``rows``: the number of fillings of the first ``rows`` rows in which
+        no digit repeats in a row, column or box among the filled cells and the givens."""
         cdef nd_u128 v = 0
         cdef int rr = self.X.n if rows < 0 else rows
         if not 0 <= rr <= self.X.n:

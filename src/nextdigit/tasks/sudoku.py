@@ -305,9 +305,10 @@ def completion_count(puzzle, box_rows=3, box_cols=3, *, max_nodes=None) -> int:
 
 def random_completion(puzzle, box_rows=3, box_cols=3, rng=None, *, rows=None, max_nodes=None) -> tuple[int, ...]:
     """A uniformly random completion of ``puzzle`` (as in ``completion_count``): the count, then
-    the completion of a uniform index below it (``Counter.unrank``).  ``rows``: complete only the
-    first ``rows`` rows (uniform among their fillings consistent with the givens; the other rows
-    stay as given).  ValueError when ``puzzle`` has no completion.
+    the completion of a uniform index below it (``Counter.unrank``).  ``rows``: fill only the
+    first ``rows`` rows, uniformly among the fillings in which no digit repeats in a row, column
+    or box among the filled cells and the givens (the other rows stay as given; such a filling
+    need not extend to a whole grid).  ValueError when ``puzzle`` has no completion.
 
     >>> g = random_completion("." * 16, 2, 2, rng=1)
     >>> is_valid_grid(g, 2, 2)
