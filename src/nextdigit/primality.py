@@ -149,7 +149,7 @@ def next_prime(n) -> int:
         if p:
             return int(p)
         n = U64_MAX  # no prime in (n, 2**64): continue from there
-    if _bpsw.USE_IFMA and n.bit_length() < _bpsw.MAX_BITS:
+    if _bpsw.lanes_active() and n.bit_length() < _bpsw.max_bits():
         return _next_prime_big(n)
     return int(gmpy2.next_prime(n))
 
@@ -202,6 +202,6 @@ def prev_prime(n) -> int:
         if n == TWO64:
             return int(_primality.prev_prime_u64(U64_MAX))  # 2**64 - 1 is composite
         return int(_primality.prev_prime_u64(n))
-    if _bpsw.USE_IFMA and n.bit_length() <= _bpsw.MAX_BITS:
+    if _bpsw.lanes_active() and n.bit_length() <= _bpsw.max_bits():
         return _prev_prime_big(n)
     return int(gmpy2.prev_prime(n))

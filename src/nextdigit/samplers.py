@@ -185,7 +185,7 @@ class RandomizedPrimeModel(_PrimeModelBase):
         raw = gen.bit_generator.random_raw
         wheel, pre, lanes = _WHEEL30, _P7_29, _bpsw.LANES
         top = (hi - 1).bit_length()
-        nl = (top + 63) // 64 if top <= _bpsw.MAX_BITS else None     # every candidate is < hi
+        nl = (top + 63) // 64 if top <= _bpsw.max_bits() else None     # every candidate is < hi
         gcd, from_bytes = math.gcd, int.from_bytes
         batch = []
         while True:
