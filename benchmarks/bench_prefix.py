@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 import nextdigit
-from nextdigit import counting
 
 
 @pytest.mark.parametrize("contender", ["nextdigit prefix_table depth 5", "plain count_primes"])

@@ -197,14 +197,14 @@ def test_big_random_prime_uniform_across_two_to_the_64(forced):
     """The samplers' search above 2**64 (batches of eight, first prime in draw order) is exactly
     uniform, also on a range that straddles 2**64 (chi-square, fixed seed, fails with
     probability < 1e-6 when correct)."""
-    from nextdigit.samplers import RandomizedPrimeModel
+    from nextdigit.randprime import big_random_prime
     from test_randprime import ALPHA, chi_square_p
 
     lo, hi = 2**64 - 400, 2**64 + 400
     support = [x for x in range(lo, hi) if gmpy2.is_prime(x)]
     assert any(p < 2**64 for p in support) and any(p > 2**64 for p in support)
     gen = np.random.default_rng(64)
-    samples = [RandomizedPrimeModel._big_random_prime(lo, hi, gen) for _ in range(600 * len(support))]
+    samples = [big_random_prime(lo, hi, gen) for _ in range(600 * len(support))]
     assert chi_square_p(samples, support) > ALPHA
     forced()
 

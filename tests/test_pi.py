@@ -7,7 +7,6 @@ and primecountpy (GPL, tests only) where installed.
 from __future__ import annotations
 
 import math
-import os
 import signal
 import threading
 import time

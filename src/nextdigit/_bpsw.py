@@ -37,7 +37,7 @@ import gmpy2
 import numpy as np
 
 from . import _lanes, _primality
-from ._validate import U64_MAX
+from ._util.validate import U64_MAX
 
 LANES = _lanes.LANES
 ROUTES = (*_lanes.ROUTES, "gmp")

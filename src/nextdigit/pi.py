@@ -23,8 +23,8 @@ import threading
 from collections import OrderedDict
 
 from . import _pi
-from ._threads import resolve_threads
-from ._validate import U64_MAX, as_int
+from ._util.threads import resolve_threads
+from ._util.validate import U64_MAX, as_int
 
 __all__ = ["prime_pi", "clear_cache", "cache_info"]
 
