@@ -154,6 +154,23 @@ def test_bpsw_many_and_windows_match_gmpy2(forced, digits):
     forced()
 
 
+@pytest.mark.parametrize("bits", [65, 333, 512, 1100])
+def test_is_prime_lists_match_gmpy2(forced, bits):
+    """``is_prime`` on lists of big ints (the trial-division prefilter, sorting by size, the
+    lanes): even and odd numbers, primes, numbers with small factors, mixed sizes."""
+    from nextdigit import is_prime
+
+    rnd = random.Random(bits)
+    xs = [rnd.getrandbits(bits) | (1 << (bits - 1)) for _ in range(300)]
+    xs += [int(gmpy2.next_prime(x)) for x in xs[:12]] + [3 * int(gmpy2.next_prime(x)) for x in xs[12:16]]
+    xs += [rnd.getrandbits(rnd.randint(65, bits + 80)) | (1 << 64) for _ in range(40)]   # mixed sizes
+    xs += [2**127 - 1, 2**89 - 1, 2**64 + 1, 2**64 + 13, 5 * 7 * 11 * 65537 * (2**61 - 1)]
+    rnd.shuffle(xs)
+    assert is_prime(xs, threads=1).tolist() == [bool(gmpy2.is_prime(x)) for x in xs]
+    assert is_prime(xs[:1], threads=1).tolist() == [bool(gmpy2.is_prime(xs[0]))]
+    forced(allow_gmp=True)
+
+
 def test_first_prime_across_two_to_the_64(forced):
     """Candidates on both sides of 2**64 in one batch: the first prime in list order wins."""
     below = int(gmpy2.prev_prime(2**64))

@@ -31,12 +31,14 @@ Measured per number on the development machine (Zen 5, 8 lanes busy) against
 """
 from __future__ import annotations
 
+import bisect
+import math
 import os
 
 import gmpy2
 import numpy as np
 
-from . import _lanes, _primality
+from . import _bigwin, _lanes, _primality
 from ._util.validate import U64_MAX
 
 LANES = _lanes.LANES
@@ -61,6 +63,27 @@ def _choose_route() -> str:
 
 ROUTE = _choose_route()
 GMP_CALLS = 0          # numbers decided by gmpy2.is_prime here (a diagnostic for tests)
+
+
+# measured BPSW cost per sieve survivor (a base-2 test, rarely a Lucas test): (bits, seconds),
+# interpolated log-log; the sieve bounds (``_bigcount``) and the list prefilter use them
+_TEST_COST = {
+    "gmp": [(66, 3e-6), (352, 24e-6), (1013, 180e-6), (3322, 4.7e-3)],
+    "ifma": [(67, 0.25e-6), (352, 3.2e-6), (1013, 48e-6), (3322, 2.1e-3)],
+    "avx2": [(67, 0.35e-6), (352, 7e-6), (1013, 110e-6), (3322, 3.5e-3)],
+    "portable": [(67, 0.8e-6), (352, 11e-6), (1013, 150e-6), (3322, 4.5e-3)],
+}
+
+
+def test_cost_seconds(bits: int, route: str | None = None) -> float:
+    """BPSW cost on a sieve survivor of ``bits`` bits on ``route`` (default ``ROUTE``): log-log
+    interpolation of measurements, extrapolated with the end slopes."""
+    pts = _TEST_COST[ROUTE if route is None else route]
+    bits = max(bits, 2)
+    i = min(max(bisect.bisect_right([b for b, _ in pts], bits) - 1, 0), len(pts) - 2)
+    (b0, t0), (b1, t1) = pts[i], pts[i + 1]
+    slope = math.log(t1 / t0) / math.log(b1 / b0)
+    return t0 * (bits / b0) ** slope
 
 
 def max_bits(route: str | None = None) -> int:
@@ -150,6 +173,65 @@ def bpsw_many(numbers: list[int], threads: int = 1) -> np.ndarray:
     if idx.size:
         passed[idx] = _lucas_many([numbers[i] for i in idx.tolist()], threads, route)
     return passed
+
+
+_SMALL_ODD_PRIMORIAL = 3 * 5 * 7 * 11 * 13 * 17 * 19 * 23  # < 2**30: one CPython digit
+
+
+def rough_bound(bits: int, route: str | None = None) -> int:
+    """The trial-division bound B for ``is_prime_many`` on ``bits``-bit numbers: the power of
+    two in [2**6, 2**16] that minimises the modelled cost survivors(B) * (test + dividing by
+    every prime below B), survivors(B) = 1.123 / ln B (the odd numbers without a prime factor
+    below B, Mertens) and ~0.5 ns per product of primes and limb (measured; composites mostly
+    stop at the first product, so the survivors pay for the rest)."""
+    t = test_cost_seconds(bits, route)
+    limbs = (bits + 63) // 64
+    best, best_cost = 64, math.inf
+    for e in range(6, 17):
+        b = 1 << e
+        groups = b / math.log(b) / 4.5 + 1          # products of ~4.5 primes below 2**62
+        cost = 1.123 / math.log(b) * (t + groups * limbs * 0.5e-9)
+        if cost < best_cost:
+            best, best_cost = b, cost
+    return best
+
+
+def is_prime_many(numbers: list[int], threads: int = 1) -> np.ndarray:
+    """Primality (bool array) of ints above 2**64 of any parity: trial division by the odd
+    primes below ``rough_bound`` in C (``_bigwin.rough_rows``: a few hundred ns per number at
+    512 bits), then ``bpsw_many`` on the survivors, sorted by size so that each batch of the
+    lanes holds numbers of one size.  On the GMP route: a gcd with 3 * 5 * ... * 23, then
+    ``gmpy2.is_prime(n, 1)`` (GMP trial-divides on its own)."""
+    numbers = list(numbers)
+    out = np.zeros(len(numbers), dtype=bool)
+    if not numbers:
+        return out
+    if ROUTE == "gmp" or max(n.bit_length() for n in numbers) > _lanes.max_bits(ROUTE):
+        pre = _SMALL_ODD_PRIMORIAL
+        idx = [i for i, n in enumerate(numbers) if n & 1 and math.gcd(n % pre, pre) == 1]
+        if idx:
+            out[np.asarray(idx)] = _gmp([numbers[i] for i in idx])
+        return out
+    order = sorted((i for i, n in enumerate(numbers) if n & 1), key=lambda i: numbers[i].bit_length())
+    if not order:
+        return out
+    odd = [numbers[i] for i in order]
+    rows = limbs_array(odd)
+    keep = _bigwin.rough_rows(rows, rough_bound(odd[-1].bit_length())).astype(bool)
+    sel = np.flatnonzero(keep)
+    if sel.size == 0:
+        return out
+    surv = [odd[j] for j in sel.tolist()]
+    if ROUTE in VECTOR_ROUTES and len(surv) < 2:
+        verdict = _gmp(surv)
+    else:
+        verdict = _lanes.sprp2(ROUTE, np.ascontiguousarray(rows[sel]), threads).astype(bool)
+        passed = np.flatnonzero(verdict)
+        if passed.size:
+            verdict[passed] = _lucas_many([surv[j] for j in passed.tolist()], threads, ROUTE)
+    pos = np.asarray(order)[sel]
+    out[pos] = verdict
+    return out
 
 
 def window_bpsw(a: int, offsets: np.ndarray, threads: int = 1) -> np.ndarray:
