@@ -20,13 +20,8 @@ and each survivor is confirmed by BPSW in the Python layer (gmpy2).  Three steps
 
 4. ``rough_rows(limbs, bound)``: for a list of big numbers (one per row of 64-bit limbs, each
    above every prime used), 1 where the number has no odd prime factor below ``bound``: the
-   prefilter of ``is_prime`` on lists, where there is no window to sieve.  The odd primes below
-   2**16 are packed into products M < 2**62 (14 primes in the first, 4-5 near 2**16); for each
-   product one pass over the limbs gives a unit multiple of n mod M (Montgomery's reduction by
-   one word per limb, from the lowest limb up: t <- (t + m M) / 2**64 + next limb, m chosen so
-   the division is exact -- two multiplications per limb, no division), and p | n iff
-   p | t, tested as t * p**-1 mod 2**64 <= (2**64 - 1) / p.  A number stops at the first
-   product that reveals a factor: a third of all odd numbers already at the first one.
+   prefilter of ``is_prime`` on lists, where there is no window to sieve (``nd_rough.h``:
+   products of primes, one Montgomery pass over the limbs per product, early exit).
 
 All loops run without the GIL; the sieve checks for Ctrl-C between segments.
 """
@@ -42,76 +37,7 @@ cnp.import_array()
 
 ctypedef uint64_t u64
 
-cdef extern from *:
-    """
-    #include <stdint.h>
-    #define ND_RG_MAXP 6542                  /* odd primes below 2**16 */
-    typedef struct { uint64_t M, ninv; int first, end; } nd_rgroup;
-    static nd_rgroup nd_rg[ND_RG_MAXP];
-    static uint64_t nd_rg_pinv[ND_RG_MAXP], nd_rg_lim[ND_RG_MAXP];
-    static uint32_t nd_rg_p[ND_RG_MAXP];
-    static int nd_rg_count, nd_rg_nprimes;
-
-    /* the product table (module import) */
-    static void nd_rg_setup(void) {
-        static uint8_t comp[1 << 16];
-        int np = 0, g = 0, j;
-        for (uint32_t i = 3; i < (1u << 16); i += 2) {
-            if (comp[i])
-                continue;
-            nd_rg_p[np++] = i;
-            for (uint32_t q = i * i; q < (1u << 16); q += 2 * i)
-                comp[q] = 1;
-        }
-        nd_rg_nprimes = np;
-        for (j = 0; j < np; j++) {
-            uint64_t p = nd_rg_p[j], x = p;
-            for (int t = 0; t < 5; t++)
-                x *= 2 - p * x;                   /* p**-1 mod 2**64 (Newton) */
-            nd_rg_pinv[j] = x;
-            nd_rg_lim[j] = UINT64_MAX / p;
-        }
-        j = 0;
-        while (j < np) {
-            unsigned __int128 M = 1;
-            int first = j;
-            while (j < np && M * nd_rg_p[j] < ((unsigned __int128)1 << 62))
-                M *= nd_rg_p[j++];
-            uint64_t m = (uint64_t)M, x = m;
-            for (int t = 0; t < 6; t++)
-                x *= 2 - m * x;
-            nd_rg[g].M = m;
-            nd_rg[g].ninv = 0 - x;                /* -M**-1 mod 2**64 */
-            nd_rg[g].first = first;
-            nd_rg[g].end = j;
-            g++;
-        }
-        nd_rg_count = g;
-    }
-
-    /* n 2**(-64 nl) mod M up to a small multiple of M (< M + 2 < 2**63): a unit multiple of n */
-    static inline uint64_t nd_rg_reduce(const uint64_t *w, int nl, uint64_t M, uint64_t ninv) {
-        unsigned __int128 t = w[0];
-        for (int j = 1; j < nl; j++) {
-            uint64_t m = (uint64_t)t * ninv;
-            t = ((t + (unsigned __int128)m * M) >> 64) + w[j];
-        }
-        uint64_t m = (uint64_t)t * ninv;
-        return (uint64_t)((t + (unsigned __int128)m * M) >> 64);
-    }
-
-    /* 1 when n (nl limbs) has no prime factor among the first `np` odd primes */
-    static inline int nd_rg_rough(const uint64_t *w, int nl, int np) {
-        for (int g = 0; g < nd_rg_count && nd_rg[g].first < np; g++) {
-            uint64_t t = nd_rg_reduce(w, nl, nd_rg[g].M, nd_rg[g].ninv);
-            int end = nd_rg[g].end < np ? nd_rg[g].end : np;
-            for (int j = nd_rg[g].first; j < end; j++)
-                if (t * nd_rg_pinv[j] <= nd_rg_lim[j])
-                    return 0;
-        }
-        return 1;
-    }
-    """
+cdef extern from "nd_rough.h":
     void nd_rg_setup() noexcept nogil
     int nd_rg_rough(const u64* w, int nl, int nprimes) noexcept nogil
     int nd_rg_nprimes

@@ -29,8 +29,14 @@ it.  Between chunks the GIL is taken back to check for Ctrl-C.  ``batches(route)
 batches each route has run in this process (tests use it to check which route ran).
 """
 from cpython.exc cimport PyErr_CheckSignals
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.pycapsule cimport PyCapsule_GetPointer
 from cython.parallel cimport prange
-from libc.stdint cimport uint8_t, uint64_t
+from libc.stdint cimport uint8_t, uint32_t, uint64_t
+from libc.string cimport memcpy, memset
+from numpy.random cimport bitgen_t
+
+from nextdigit._u64 cimport is_prime_u64
 
 import numpy as np
 
@@ -61,6 +67,40 @@ cdef extern from "nd_mont64.h" nogil:
 
 cdef extern from *:
     int _clz "__builtin_clzll"(unsigned long long x) nogil     # x != 0
+
+cdef extern from "nd_bigsearch.h" nogil:
+    int ND_BS_MAXL
+    int ND_BS_BUF
+    ctypedef struct nd_bs:
+        int nl
+        uint64_t lo[68]
+        uint64_t hi[68]
+        uint64_t base[68]
+        uint64_t slots[68]
+        int w
+        uint64_t topmask
+        int np
+        uint64_t* chunk
+        int pos
+        long chunks
+        long pb
+        int pbn
+        uint64_t buf[8 * 68]
+        long buf_pb[8]
+        uint8_t passed[8]
+        int nbuf
+        int next
+        long tested
+        long found_pb
+    void nd_rg_setup()
+    int nd_rg_count_below(uint32_t bound)
+    void nd_bs_draw(nd_bs* s, bitgen_t* bg)
+    int nd_bs_scan(nd_bs* s)
+    void nd_bs_test(nd_bs* s, batch_fn fn, batch_fn few, int min_fill)
+    void nd_bs_finish(nd_bs* s, bitgen_t* bg)
+    int nd_bs_is_u64(const uint64_t* e, int nl)
+
+nd_rg_setup()
 
 LANES = 8                                   # numbers per batch, every route
 ROUTES = ("ifma", "avx2", "portable")
@@ -266,3 +306,114 @@ def lucas(route, const uint64_t[:, ::1] limbs, const uint64_t[:, ::1] pprime, th
             raise ValueError("every row of limbs must need the same number of route limbs")
     _run_rows(r, w, &pprime[0, 0], count, nl, 1, <uint8_t*>out.data, nt)
     return out
+
+
+cdef _to_words(x, uint64_t* w, int n):
+    """x >= 0 as n little-endian 64-bit words (x < 2**(64 n))."""
+    cdef bytes b = x.to_bytes(8 * n, "little")
+    memcpy(w, <const char*>b, 8 * n)
+
+
+cdef class BigSearch:
+    """The candidates of one search for a uniform prime in [lo, hi), hi > 2**64, drawn,
+    trial-divided and base-2 tested in C (``nd_bigsearch.h`` explains the law and why the stream
+    is the old Python loop's).  ``next()`` returns the next candidate in drawing order that may
+    be prime: ``(n, True)`` for a proven prime below 2**64, ``(n, False)`` for a number above
+    that passed the base-2 test (the caller runs the strong Lucas test); ``finish()`` after the
+    answer draws on as the old loop did.  ``base = lo - lo % 30``, ``slots`` = the number of
+    wheel slots from base to hi - 1, ``k`` = bit length of slots - 1 (the caller computes them);
+    ``bound``: trial division by the odd primes below it (31 <= bound <= lo, <= 2**16);
+    ``min_fill``: buffers of fewer numbers go to the portable route (a vector batch costs the
+    same for one number as for eight)."""
+    cdef nd_bs* s
+    cdef int r, min_fill
+    cdef object gen
+    cdef bitgen_t* bg
+
+    def __cinit__(self, route, lo, hi, base, slots, int k, generator, uint32_t bound, int min_fill=1):
+        self.s = NULL
+        self.r = _route(route)
+        self.min_fill = min_fill
+        if not _ok[self.r]:
+            raise RuntimeError(f"the {route} route is not available on this CPU")
+        top = (hi - 1).bit_length()
+        if top > _maxbits[self.r] or lo <= 30 or hi <= lo or hi <= 2**64:
+            raise ValueError("BigSearch needs 30 < lo < hi, 2**64 < hi, hi - 1 within the route's sizes")
+        if not 31 <= bound <= min(lo, 1 << 16):
+            raise ValueError(f"bound must be in [31, min(lo, 2**16)], got {bound}")
+        cdef int nl = (top + 63) // 64, w = (k + 63) // 64
+        if nl + 1 > ND_BS_MAXL or w > ND_BS_MAXL or slots < 2 or (slots - 1).bit_length() != k:
+            raise ValueError("BigSearch: sizes out of range")
+        self.s = <nd_bs*>PyMem_Malloc(sizeof(nd_bs))
+        if self.s == NULL:
+            raise MemoryError()
+        memset(self.s, 0, sizeof(nd_bs))
+        self.s.chunk = <uint64_t*>PyMem_Malloc(sizeof(uint64_t) * 64 * w)
+        if self.s.chunk == NULL:
+            raise MemoryError()
+        self.s.nl = nl
+        self.s.w = w
+        self.s.topmask = ~(<uint64_t>0) if k % 64 == 0 else ((<uint64_t>1 << (k % 64)) - 1)
+        self.s.np = nd_rg_count_below(bound)
+        self.s.pos = 64
+        self.s.found_pb = -1
+        _to_words(lo, self.s.lo, nl + 1)
+        _to_words(hi, self.s.hi, nl + 1)
+        _to_words(base, self.s.base, nl + 1)
+        _to_words(slots, self.s.slots, max(nl + 1, w))
+        self.gen = generator
+        self.bg = <bitgen_t*>PyCapsule_GetPointer(generator.bit_generator.capsule, "BitGenerator")
+
+    def __dealloc__(self):
+        if self.s != NULL:
+            PyMem_Free(self.s.chunk)
+            PyMem_Free(self.s)
+
+    cdef _draw(self):
+        with self.gen.bit_generator.lock, nogil:
+            nd_bs_draw(self.s, self.bg)
+
+    def next(self):
+        cdef nd_bs* s = self.s
+        cdef int j
+        cdef const uint64_t* e
+        while True:
+            while s.next < s.nbuf:
+                j = s.next
+                s.next += 1
+                e = s.buf + j * ND_BS_MAXL
+                if s.nl == 1 or nd_bs_is_u64(e, s.nl):
+                    if is_prime_u64(e[0]):
+                        s.found_pb = s.buf_pb[j]
+                        return int(e[0]), True
+                elif s.passed[j]:
+                    s.found_pb = s.buf_pb[j]
+                    return int.from_bytes((<const char*>e)[:8 * s.nl], "little"), False
+            s.nbuf = 0
+            s.next = 0
+            while True:                       # refill: never draw past an untested entry
+                if s.pos == 64:
+                    if s.nbuf > 0:
+                        break
+                    self._draw()
+                    PyErr_CheckSignals()
+                if nd_bs_scan(s):
+                    break
+            with nogil:
+                nd_bs_test(s, _fn[self.r], _fn[2], self.min_fill)
+            _calls[self.r] += 1
+
+    def finish(self):
+        """Draw on until the old loop's batch of the last answer is complete."""
+        if self.s.found_pb < 0:
+            raise RuntimeError("finish() before an answer")
+        with self.gen.bit_generator.lock:
+            nd_bs_finish(self.s, self.bg)
+
+    @property
+    def chunks(self):
+        return self.s.chunks
+
+    @property
+    def tested(self):
+        return self.s.tested

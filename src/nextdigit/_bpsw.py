@@ -32,6 +32,7 @@ Measured per number on the development machine (Zen 5, 8 lanes busy) against
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import os
 
@@ -44,6 +45,15 @@ from ._util.validate import U64_MAX
 LANES = _lanes.LANES
 ROUTES = (*_lanes.ROUTES, "gmp")
 VECTOR_ROUTES = ("ifma", "avx2")
+# A vector batch costs the same for one number as for eight; below this many numbers the
+# portable route (which costs per number) is cheaper (measured at 333 bits: an IFMA batch ~2x,
+# an AVX2 batch ~5x the portable price of one number).
+MIN_FILL = {"ifma": 2, "avx2": 5, "portable": 1}
+
+
+def _small_route(route: str, count: int) -> str:
+    """``route``, or the portable route for fewer numbers than a vector batch pays off for."""
+    return "portable" if count < MIN_FILL.get(route, 1) else route
 
 
 def _choose_route() -> str:
@@ -137,7 +147,7 @@ def selfridge_pprime(n: int, rbits: int) -> int | None:
 
 def _lucas_many(numbers: list[int], threads: int = 1, route: str | None = None) -> np.ndarray:
     """Strong Lucas-Selfridge verdicts (bool array) for odd numbers that passed base 2."""
-    route = ROUTE if route is None else route
+    route = _small_route(ROUTE if route is None else route, len(numbers))
     out = np.zeros(len(numbers), dtype=bool)
     groups: dict[int, list[int]] = {}
     for i, n in enumerate(numbers):
@@ -164,10 +174,9 @@ def bpsw_many(numbers: list[int], threads: int = 1) -> np.ndarray:
     threads for the lanes; GMP's route is serial)."""
     numbers = list(numbers)
     route = ROUTE
-    # one number in a vector batch costs as much as eight: about GMP's price for the base-2 test
-    if (route == "gmp" or (route in VECTOR_ROUTES and len(numbers) < 2) or not numbers
-            or any(n.bit_length() > _lanes.max_bits(route) for n in numbers)):
+    if route == "gmp" or not numbers or any(n.bit_length() > _lanes.max_bits(route) for n in numbers):
         return _gmp(numbers)
+    route = _small_route(route, len(numbers))
     passed = _lanes.sprp2(route, limbs_array(numbers), threads).astype(bool)
     idx = np.flatnonzero(passed)
     if idx.size:
@@ -178,7 +187,8 @@ def bpsw_many(numbers: list[int], threads: int = 1) -> np.ndarray:
 _SMALL_ODD_PRIMORIAL = 3 * 5 * 7 * 11 * 13 * 17 * 19 * 23  # < 2**30: one CPython digit
 
 
-def rough_bound(bits: int, route: str | None = None) -> int:
+@functools.lru_cache(maxsize=4096)
+def _rough_bound(bits: int, route: str) -> int:
     """The trial-division bound B for ``is_prime_many`` on ``bits``-bit numbers: the power of
     two in [2**6, 2**16] that minimises the modelled cost survivors(B) * (test + dividing by
     every prime below B), survivors(B) = 1.123 / ln B (the odd numbers without a prime factor
@@ -194,6 +204,11 @@ def rough_bound(bits: int, route: str | None = None) -> int:
         if cost < best_cost:
             best, best_cost = b, cost
     return best
+
+
+def rough_bound(bits: int, route: str | None = None) -> int:
+    """The trial-division bound for ``bits``-bit numbers on ``route`` (see ``_rough_bound``)."""
+    return _rough_bound(bits, ROUTE if route is None else route)
 
 
 def is_prime_many(numbers: list[int], threads: int = 1) -> np.ndarray:
@@ -222,13 +237,11 @@ def is_prime_many(numbers: list[int], threads: int = 1) -> np.ndarray:
     if sel.size == 0:
         return out
     surv = [odd[j] for j in sel.tolist()]
-    if ROUTE in VECTOR_ROUTES and len(surv) < 2:
-        verdict = _gmp(surv)
-    else:
-        verdict = _lanes.sprp2(ROUTE, np.ascontiguousarray(rows[sel]), threads).astype(bool)
-        passed = np.flatnonzero(verdict)
-        if passed.size:
-            verdict[passed] = _lucas_many([surv[j] for j in passed.tolist()], threads, ROUTE)
+    route = _small_route(ROUTE, len(surv))
+    verdict = _lanes.sprp2(route, np.ascontiguousarray(rows[sel]), threads).astype(bool)
+    passed = np.flatnonzero(verdict)
+    if passed.size:
+        verdict[passed] = _lucas_many([surv[j] for j in passed.tolist()], threads, ROUTE)
     pos = np.asarray(order)[sel]
     out[pos] = verdict
     return out
@@ -267,7 +280,7 @@ def first_prime(candidates: list[int], nl: int | None = None) -> int | None:
     step = LANES if route in VECTOR_ROUTES else 1
     for start in range(0, len(candidates), step):
         chunk = candidates[start:start + step]
-        passed = _lanes.sprp2(route, limbs_array(chunk, nl))
+        passed = _lanes.sprp2(_small_route(route, len(chunk)), limbs_array(chunk, nl))
         for i in np.flatnonzero(passed).tolist():
             c = chunk[i]
             if c <= U64_MAX:
