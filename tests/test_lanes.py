@@ -141,6 +141,46 @@ def test_every_unrolled_instance(route):
             assert _bpsw._lucas_many(odd, route=route).tolist() == [bool(gmpy2.is_strong_selfridge_prp(x)) for x in odd], (k, bits)
 
 
+def test_shared_reference_pseudoprimes(route):
+    """Every number of ``../shared/reference/pseudoprimes.tsv`` (strong base-2, Fermat base-2
+    and strong Lucas-Selfridge pseudoprimes, Carmichael numbers, the A014233 composites up to
+    25 digits): both tests of the route agree with gmpy2 number by number, and with each
+    number's kind (a strong base-2 pseudoprime passes the base-2 test, a strong Lucas one the
+    Lucas test)."""
+    from conftest import read_reference
+
+    rows = [(k, int(v)) for k, v in read_reference("pseudoprimes.tsv")]
+    odd = [(k, v) for k, v in rows if v & 1 and v >= 3]
+    assert len(odd) > 400 and max(v for _, v in odd) > 2**64
+    xs = [v for _, v in odd]
+    got = _lanes.sprp2(route, limbs(xs))
+    assert [bool(g) for g in got] == [bool(gmpy2.is_strong_prp(x, 2)) for x in xs]
+    assert all(g for (k, _), g in zip(odd, got) if k == "strong_base2")
+    ns = [(k, v) for k, v in odd if not gmpy2.is_square(v)]
+    luc = _bpsw._lucas_many([v for _, v in ns], route=route)
+    assert luc.tolist() == [bool(gmpy2.is_strong_selfridge_prp(v)) for _, v in ns]
+    assert all(g for (k, _), g in zip(ns, luc) if k == "strong_lucas_selfridge")
+    # the same numbers inside batches of big ones (other lanes busy with other sizes)
+    rnd = random.Random(5)
+    mixed = xs + [rnd.getrandbits(rnd.randint(65, 700)) | 1 for _ in range(200)]
+    rnd.shuffle(mixed)
+    assert [bool(g) for g in _lanes.sprp2(route, limbs(mixed))] == [bool(gmpy2.is_strong_prp(x, 2)) for x in mixed]
+
+
+def test_shared_reference_pseudoprimes_bpsw(forced):
+    """BPSW with the route forced calls every reference pseudoprime composite, as gmpy2 does."""
+    from conftest import read_reference
+
+    xs = [int(v) for _, v in read_reference("pseudoprimes.tsv")]
+    big = [x for x in xs if x > 2**64]
+    assert not _bpsw.bpsw_many(xs).any()
+    assert not any(gmpy2.is_prime(x) for x in xs)
+    # the ones above 2**64 beside the primes next to them (one batch, mixed verdicts)
+    near = [int(gmpy2.next_prime(x)) for x in big]
+    assert _bpsw.bpsw_many(big + near).tolist() == [False] * len(big) + [True] * len(near)
+    forced(allow_gmp=True, few=True)
+
+
 @pytest.mark.parametrize("digits", [20, 106, 305])
 def test_bpsw_many_and_windows_match_gmpy2(forced, digits):
     span = 3000 if digits < 300 else 1000
@@ -172,6 +212,11 @@ def test_is_prime_lists_match_gmpy2(forced, bits):
     rnd.shuffle(xs)
     assert is_prime(xs, threads=1).tolist() == [bool(gmpy2.is_prime(x)) for x in xs]
     assert is_prime(xs[:1], threads=1).tolist() == [bool(gmpy2.is_prime(xs[0]))]
+    if forced.route != "gmp" and max(x.bit_length() for x in xs) > _bpsw.max_bits(forced.route):
+        # above the sizes where the route beats GMP (``_bpsw._GMP_ABOVE``: the portable route
+        # above 1024 bits) the list goes to GMP
+        assert forced.route in _bpsw._GMP_ABOVE and _lanes.max_bits(forced.route) > _bpsw.max_bits(forced.route)
+        return
     forced(allow_gmp=True)
 
 

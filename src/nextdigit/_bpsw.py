@@ -17,17 +17,28 @@ whole windows and on known pseudoprimes, on every route.
 Routes, chosen once at import (``ROUTE``), in this order of preference:
 
 * ``"ifma"``: eight numbers per AVX-512 IFMA instruction (``nd_mont52.h``);
+* ``"avx2"``: eight numbers in two AVX2 vectors, radix 2**28 (``nd_mont28.h``);
 * ``"portable"``: plain C, radix 2**64 (``nd_mont64.h``), every CPU (ARM included);
 * ``"gmp"``: ``gmpy2.is_prime(n, 1)`` per number (the reference).
 
-The environment variable ``NEXTDIGIT_BPSW_ROUTE=ifma|portable|gmp`` forces one (an unknown or
-unavailable route raises at import); ``NEXTDIGIT_NO_IFMA=1`` behaves as a CPU without IFMA.
+The environment variable ``NEXTDIGIT_BPSW_ROUTE=ifma|avx2|portable|gmp`` forces one (an unknown
+or unavailable route raises at import); ``NEXTDIGIT_NO_IFMA=1`` behaves as a CPU without IFMA
+(AVX2 where the CPU has it, else portable).  Numbers above a route's ``max_bits`` go to GMP: the
+kernels' limit (~4160 bits), and 1024 bits on the portable route, whose generic loop above 16
+limbs is slower than GMP.
 
-Measured per number on the development machine (Zen 5, 8 lanes busy) against
-``gmpy2.powmod(2, n - 1, n)``, base-2 test: IFMA 2.8 us at 333 bits vs 27 us for GMP, 46 us vs
-330 us at 1024 bits (Ice Lake numbers of the first session); portable 14 / 31 / 190 us at 352 /
-512 / 1024 bits vs GMP's 24 / 52 / 288 us.  A vector batch costs the same for 1 number as for 8
-(a single number then goes to GMP); the portable route costs per number.
+Why three: IFMA is on AVX-512 server cores and Zen 4/5 only; Intel client cores since Alder
+Lake and AMD before Zen 4 have AVX2, ARM machines neither.  Measured per number on the
+development machine (Zen 5, 8 lanes busy, CPU time on a loaded machine, interleaved) against
+``gmpy2.powmod(2, n - 1, n)``, base-2 test: IFMA 11x at 130-1024 bits, 5.1x at 1040, 6.6x at
+2048 and 3072 (the generic loop above 20 limbs); AVX2 4.1x at 130 bits,
+2.4-2.6x at 256-352 bits, 1.5-1.9x at 512-3072 bits; portable 2.0x at 130 bits, 1.6-2.1x at
+256-1024 bits, 0.8-0.9x at 1100-3072 bits.  Whole ``is_prime`` on 1000 random odd 512-bit ints
+against a gmpy2.is_prime loop (trial division included): IFMA 5.4-5.9x, AVX2 1.8-1.9x,
+portable 2.0-2.2x (medians of two runs; on Zen 5 the AVX2 lanes gain nothing over the
+portable C, on cores with a slower 64-bit multiplier they may).  A vector batch costs the same
+for 1 number as for 8 (below ``MIN_FILL`` numbers the portable route takes them); the portable
+route costs per number.
 """
 from __future__ import annotations
 
@@ -51,9 +62,12 @@ VECTOR_ROUTES = ("ifma", "avx2")
 MIN_FILL = {"ifma": 2, "avx2": 5, "portable": 1}
 
 
-def _small_route(route: str, count: int) -> str:
-    """``route``, or the portable route for fewer numbers than a vector batch pays off for."""
-    return "portable" if count < MIN_FILL.get(route, 1) else route
+def _small_route(route: str, count: int, bits: int) -> str:
+    """``route``, or the portable route for fewer numbers than a vector batch pays off for
+    (numbers up to ``bits`` bits, within the portable route's ``max_bits``)."""
+    if count < MIN_FILL.get(route, 1) and bits <= max_bits("portable"):
+        return "portable"
+    return route
 
 
 def _choose_route() -> str:
@@ -96,10 +110,17 @@ def test_cost_seconds(bits: int, route: str | None = None) -> float:
     return t0 * (bits / b0) ** slope
 
 
+# Above these sizes a route's lanes lose to GMP and the numbers go to GMP instead: the portable
+# route's constant-k instances end at 16 limbs, and its generic loop measured 0.82-0.93x GMP's
+# powmod at 1100-3072 bits (1.6x faster at 1024 bits).
+_GMP_ABOVE = {"portable": 1024}
+
+
 def max_bits(route: str | None = None) -> int:
-    """The largest size the lanes of ``route`` (default: ``ROUTE``) take; 0 for GMP."""
+    """The largest size ``route`` (default: ``ROUTE``) decides in its lanes -- the kernel's
+    limit, or smaller where GMP is faster (``_GMP_ABOVE``); 0 for GMP."""
     route = ROUTE if route is None else route
-    return 0 if route == "gmp" else _lanes.max_bits(route)
+    return 0 if route == "gmp" else min(_lanes.max_bits(route), _GMP_ABOVE.get(route, 1 << 30))
 
 
 def lanes_active() -> bool:
@@ -147,7 +168,8 @@ def selfridge_pprime(n: int, rbits: int) -> int | None:
 
 def _lucas_many(numbers: list[int], threads: int = 1, route: str | None = None) -> np.ndarray:
     """Strong Lucas-Selfridge verdicts (bool array) for odd numbers that passed base 2."""
-    route = _small_route(ROUTE if route is None else route, len(numbers))
+    bits = max((n.bit_length() for n in numbers), default=0)
+    route = _small_route(ROUTE if route is None else route, len(numbers), bits)
     out = np.zeros(len(numbers), dtype=bool)
     groups: dict[int, list[int]] = {}
     for i, n in enumerate(numbers):
@@ -174,9 +196,9 @@ def bpsw_many(numbers: list[int], threads: int = 1) -> np.ndarray:
     threads for the lanes; GMP's route is serial)."""
     numbers = list(numbers)
     route = ROUTE
-    if route == "gmp" or not numbers or any(n.bit_length() > _lanes.max_bits(route) for n in numbers):
+    if route == "gmp" or not numbers or any(n.bit_length() > max_bits(route) for n in numbers):
         return _gmp(numbers)
-    route = _small_route(route, len(numbers))
+    route = _small_route(route, len(numbers), max(n.bit_length() for n in numbers))
     passed = _lanes.sprp2(route, limbs_array(numbers), threads).astype(bool)
     idx = np.flatnonzero(passed)
     if idx.size:
@@ -221,7 +243,7 @@ def is_prime_many(numbers: list[int], threads: int = 1) -> np.ndarray:
     out = np.zeros(len(numbers), dtype=bool)
     if not numbers:
         return out
-    if ROUTE == "gmp" or max(n.bit_length() for n in numbers) > _lanes.max_bits(ROUTE):
+    if ROUTE == "gmp" or max(n.bit_length() for n in numbers) > max_bits(ROUTE):
         pre = _SMALL_ODD_PRIMORIAL
         idx = [i for i, n in enumerate(numbers) if n & 1 and math.gcd(n % pre, pre) == 1]
         if idx:
@@ -237,7 +259,7 @@ def is_prime_many(numbers: list[int], threads: int = 1) -> np.ndarray:
     if sel.size == 0:
         return out
     surv = [odd[j] for j in sel.tolist()]
-    route = _small_route(ROUTE, len(surv))
+    route = _small_route(ROUTE, len(surv), surv[-1].bit_length())
     verdict = _lanes.sprp2(route, np.ascontiguousarray(rows[sel]), threads).astype(bool)
     passed = np.flatnonzero(verdict)
     if passed.size:
@@ -251,7 +273,7 @@ def window_bpsw(a: int, offsets: np.ndarray, threads: int = 1) -> np.ndarray:
     """BPSW verdicts for the odd numbers a + o (o in ``offsets``, uint64), a >= 2**64."""
     offsets = np.ascontiguousarray(offsets, dtype=np.uint64)
     route = ROUTE
-    if route == "gmp" or a.bit_length() + 1 > _lanes.max_bits(route):
+    if route == "gmp" or a.bit_length() + 1 > max_bits(route):
         base = gmpy2.mpz(a)
         return _gmp([base + o for o in offsets.tolist()])
     passed = _lanes.sprp2_offsets(route, limbs_array([a])[0], offsets, threads).astype(bool)
@@ -270,7 +292,7 @@ def first_prime(candidates: list[int], nl: int | None = None) -> int | None:
     candidate fits nl 64-bit limbs and ``max_bits()`` bits (spares the per-call size scan in
     the samplers' loop)."""
     route = ROUTE
-    if route == "gmp" or (nl is None and any(n.bit_length() > _lanes.max_bits(route) for n in candidates)):
+    if route == "gmp" or (nl is None and any(n.bit_length() > max_bits(route) for n in candidates)):
         global GMP_CALLS
         for c in candidates:
             GMP_CALLS += 1
@@ -280,7 +302,9 @@ def first_prime(candidates: list[int], nl: int | None = None) -> int | None:
     step = LANES if route in VECTOR_ROUTES else 1
     for start in range(0, len(candidates), step):
         chunk = candidates[start:start + step]
-        passed = _lanes.sprp2(_small_route(route, len(chunk)), limbs_array(chunk, nl))
+        bits = 64 * nl if nl is not None else max(c.bit_length() for c in chunk)
+        sub = _small_route(route, len(chunk), bits)
+        passed = _lanes.sprp2(sub, limbs_array(chunk, nl))
         for i in np.flatnonzero(passed).tolist():
             c = chunk[i]
             if c <= U64_MAX:

@@ -57,8 +57,9 @@ def big_random_prime(lo: int, hi: int, gen) -> int:
     base = lo - lo % 30
     slots = ((hi - 1 - base) // 30 + 1) * 8
     bound = max(31, min(_bpsw.rough_bound(top), 1 << 16))
-    search = _lanes.BigSearch(route, lo, hi, base, slots, (slots - 1).bit_length(), gen, bound,
-                              _bpsw.MIN_FILL[route])
+    # small batches go to the portable route, where that route takes numbers of this size
+    min_fill = _bpsw.MIN_FILL[route] if top <= _bpsw.max_bits("portable") else 1
+    search = _lanes.BigSearch(route, lo, hi, base, slots, (slots - 1).bit_length(), gen, bound, min_fill)
     while True:
         c, proven = search.next()
         if proven or _bpsw._lucas_many([c], 1, route)[0]:
