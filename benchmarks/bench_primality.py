@@ -5,7 +5,7 @@ Groups (same numbers within a group):
 * ``u64 primes``: 10^4 random 64-bit primes;
 * ``512-bit`` / ``1024-bit`` / ``2048-bit``: 10^3 random odd integers of that size, nextdigit on
   each BPSW route (``ifma``, ``avx2``, ``portable``: our lanes; ``gmp``: gmpy2 behind our
-  prefilter) beside the gmpy2 loop;
+  prefilter) beside the gmpy2 loop and python-flint's ``is_probable_prime`` loop;
 * ``base-2 strong test``: the lanes' kernel alone (``_lanes.sprp2``) on each route against
   ``gmpy2.powmod(2, n - 1, n)`` on 64 random numbers (16 at 2048 bits);
 * ``next_prime``: 20 random 333- and 1024-bit numbers, nextdigit vs ``gmpy2.next_prime``.
@@ -65,6 +65,12 @@ def _flint_loop(vals):
     return [flint.fmpz(v).is_prime() for v in vals]
 
 
+def _flint_bpsw_loop(vals):
+    """FLINT's BPSW-type probable-prime test (``fmpz_is_probabprime``), the peer of the big rows
+    (``is_prime()`` proves primality above 2**64 and is not what gmpy2 or nextdigit compute)."""
+    return [flint.fmpz(v).is_probable_prime() for v in vals]
+
+
 def _sympy_loop(vals):
     return [sympy.isprime(v) for v in vals]
 
@@ -95,7 +101,8 @@ def test_u64(benchmark, group, contender):
 
 @pytest.mark.parametrize("bits", [512, 1024, 2048])
 @pytest.mark.parametrize(
-    "contender", [f"nextdigit {r}" for r in ROUTES] + ["nextdigit all threads", "gmpy2 is_prime loop", "sympy loop"]
+    "contender",
+    [f"nextdigit {r}" for r in ROUTES] + ["nextdigit all threads", "gmpy2 is_prime loop", "python-flint is_probable_prime loop", "sympy loop"],
 )
 def test_big(benchmark, bits, contender):
     vals = _big_random_odd(bits)
@@ -109,6 +116,10 @@ def test_big(benchmark, bits, contender):
             res = benchmark.pedantic(lambda: nextdigit.is_prime(vals, threads=1), rounds=rounds, iterations=1)
     elif contender == "gmpy2 is_prime loop":
         res = benchmark.pedantic(_gmpy_loop, args=(vals,), rounds=rounds, iterations=1)
+    elif contender.startswith("python-flint"):
+        if flint is None:
+            pytest.skip("python-flint not installed")
+        res = benchmark.pedantic(_flint_bpsw_loop, args=(vals,), rounds=rounds, iterations=1)
     else:
         if bits > 1024:
             pytest.skip("the sympy loop takes minutes at 2048 bits")
