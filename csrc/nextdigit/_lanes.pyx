@@ -23,6 +23,18 @@ run time.  This module only moves numbers in and out:
 
 A 0 is a proof of compositeness (for ``lucas``: given a correct P'); a 1 from both is BPSW.
 
+Why three routes: IFMA exists on AVX-512 server cores and on Zen 4/5 only; most machines have
+AVX2 (Intel client cores since Haswell, AMD since Zen) or neither (ARM).  Without them the big
+rows of the README fell back to GMP's speed.  Measured per number on Zen 5 (CPU time, eight
+lanes busy, interleaved with ``gmpy2.powmod(2, n - 1, n)``, base-2 test): IFMA 11x GMP at
+130-1024 bits, 5-7x at 1040-4096 bits (the generic loop above 20 limbs); AVX2 4.1x at 130 bits,
+1.5-2.6x at 256-3072 bits; portable 2.0x at 130 bits, 1.6-2.1x at 256-1024 bits and 0.8-0.9x
+above, where ``nextdigit._bpsw`` sends its numbers to GMP.
+
+``BigSearch`` is the samplers' candidate search above 2**64 (``nd_bigsearch.h``): drawing from
+the numpy bit generator, trial division (``nd_rough.h``) and batching for the lanes in C, the
+same primes and generator state as the Python loop it replaced.
+
 Each function takes ``threads`` (default 1): the batches of a chunk of ``CHUNK`` numbers are
 spread over that many OpenMP threads (``prange``, GIL released); the verdicts do not depend on
 it.  Between chunks the GIL is taken back to check for Ctrl-C.  ``batches(route)`` counts the
