@@ -246,6 +246,22 @@ def cmd_experiment(args):
     return 0
 
 
+def cmd_audit(args):
+    """``nextdigit audit``: the exact law of a local model's decoding (``nextdigit.lm.audit``)."""
+    try:
+        from .lm.audit import cli_audit
+    except ImportError as exc:  # pragma: no cover - nextdigit.lm imports neither torch nor transformers
+        raise RuntimeError(f"nextdigit audit needs the lm extra: {exc}") from None
+    payload, lines = cli_audit(args.model, task=args.task, digits=args.digits, prompt=args.prompt, mode=args.mode,
+                               temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, lead=args.lead,
+                               max_nodes=args.max_nodes, samples=args.samples, seed=args.seed,
+                               show_distortion=args.distortion, plot=args.plot)
+    _emit(args, payload, lines)
+    if args.plot:
+        print(f"wrote {args.plot}", file=sys.stderr)
+    return 0
+
+
 def cmd_bench(args):
     import subprocess
     from pathlib import Path
@@ -321,6 +337,21 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, default=None,
                     help="seed of the random rows (li-tvd, attack, polyroots, twenty-questions, sudoku)")
     add_scale(sp)
+    sp = add("audit", cmd_audit, "the exact law a local language model's decoding induces on n-digit answers")
+    sp.add_argument("--model", required=True, metavar="DIR", help="a local save_pretrained directory (loaded offline)")
+    sp.add_argument("--task", required=True, choices=["prime", "number"])
+    sp.add_argument("--digits", type=int, required=True, help="length n of the answers")
+    sp.add_argument("--prompt", default=None, help="text before the answer (default: the model's BOS token)")
+    sp.add_argument("--lead", default="", help="text between the prompt and the digits (e.g. ' ')")
+    sp.add_argument("--mode", choices=["plain", "mask", "teacher"], default="plain")
+    sp.add_argument("--temperature", type=float, default=1.0, help="0 = greedy")
+    sp.add_argument("--top-k", type=int, default=None)
+    sp.add_argument("--top-p", type=float, default=None)
+    sp.add_argument("--max-nodes", type=int, default=1 << 22, help="node budget of the exact walk")
+    sp.add_argument("--samples", type=int, default=None, help="Monte Carlo with this many samples instead of the walk")
+    sp.add_argument("--seed", type=int, default=0, help="seed of the Monte Carlo sampler")
+    sp.add_argument("--distortion", action="store_true", help="rejection sampling vs mask vs teacher, exactly")
+    sp.add_argument("--plot", metavar="FILE.png", help="first digit and top answers against the target (matplotlib)")
     sp = add("bench", cmd_bench, "run the benchmark suite (pytest-benchmark)")
     sp.add_argument("--path", help="the benchmarks directory (default ./benchmarks)")
     sp.add_argument("-k", help="pytest -k expression to select benchmarks")
