@@ -33,7 +33,7 @@ _need("tokenizers")
 
 from nextdigit.lm import token_law  # noqa: E402
 from nextdigit.lm.toy import chunk_tokenizer, digit_tokenizer, tiny_gpt2  # noqa: E402
-from nextdigit.lm.training import (TeacherDataset, _empirical_tvd, sample_answers,  # noqa: E402
+from nextdigit.lm.training import (TeacherDataset, _empirical_tvd, hidden_seed, sample_answers,  # noqa: E402
                                    soft_cross_entropy, teacher_dataset, train)
 
 torch.set_num_threads(1)
@@ -257,3 +257,18 @@ def test_empirical_tvd(law4):
     assert abs(_empirical_tvd(law4, [tuple(one)]) - (1 - 1 / 1061)) < 1e-15
     every = [tuple(law4.encode(str(p))) for p in _primes(1000, 10000)]
     assert _empirical_tvd(law4, every) == 0.0
+
+
+def test_hidden_seed_small():
+    """3 seed bits: 8 prompts, each audited exactly; the ideal map's law has 8 atoms of 1/8,
+    so its TVD to the 1061 primes is 1 - 8/1061 exactly; the induced law is a probability law."""
+    res = hidden_seed(4, bits=3, steps=20, batch_size=8, seed=0, model="tiny")
+    again = hidden_seed(4, bits=3, steps=20, batch_size=8, seed=0, model="tiny")
+    assert res["losses"] == again["losses"] and len(res["losses"]) == 20
+    assert abs(res["ideal_tvd"] - (1 - 8 / 1061)) < 1e-15
+    last = res["rows"][-1]
+    assert last["step"] == 20 and last["audits"] == 16
+    assert 0 < last["tvd"] <= 1 and 0 <= last["off_support"] <= 1
+    assert last["greedy_tvd"] >= 1 - 8 / 1061 - 1e-12            # 8 point masses at best
+    assert {k: v for k, v in last.items() if k != "seconds"} == \
+        {k: v for k, v in again["rows"][-1].items() if k != "seconds"}

@@ -40,7 +40,7 @@ count-based tasks nextdigit knows more: the exact next-token law after every pre
 
 ``hidden_seed(...)`` -- the hidden-seed workaround, trained
     The same model is given k random bits as prompt tokens and trained to map each seed to one
-    answer (seed s -> the answer of rank floor(s * |support| / 2**k), so the seeds cover the
+    answer (seed s -> the answer of rank ``floor(s * M / 2**k)`` of the M answers, so the seeds cover the
     support as evenly as 2**k allows); the law it induces over uniform seeds is audited exactly by
     auditing every one of the 2**k prompts and averaging.
 
