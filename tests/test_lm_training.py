@@ -32,6 +32,7 @@ _need("transformers")
 _need("tokenizers")
 
 from nextdigit.lm import token_law  # noqa: E402
+from nextdigit.lm.audit import audit  # noqa: E402
 from nextdigit.lm.toy import chunk_tokenizer, digit_tokenizer, tiny_gpt2  # noqa: E402
 from nextdigit.lm.training import (TeacherDataset, _empirical_tvd, hidden_seed, sample_answers,  # noqa: E402
                                    soft_cross_entropy, teacher_dataset, train)
@@ -260,15 +261,21 @@ def test_empirical_tvd(law4):
 
 
 def test_hidden_seed_small():
-    """3 seed bits: 8 prompts, each audited exactly; the ideal map's law has 8 atoms of 1/8,
+    """3 seed bits: 8 prompts, each decoded greedily and audited exactly; the ideal map's law has 8 atoms of 1/8,
     so its TVD to the 1061 primes is 1 - 8/1061 exactly; the induced law is a probability law."""
-    res = hidden_seed(4, bits=3, steps=20, batch_size=8, seed=0, model="tiny")
-    again = hidden_seed(4, bits=3, steps=20, batch_size=8, seed=0, model="tiny")
-    assert res["losses"] == again["losses"] and len(res["losses"]) == 20
+    res = hidden_seed(4, bits=3, steps=80, batch_size=8, seed=0, model="tiny")
+    again = hidden_seed(4, bits=3, steps=80, batch_size=8, seed=0, model="tiny")
+    assert res["losses"] == again["losses"] and len(res["losses"]) == 80
     assert abs(res["ideal_tvd"] - (1 - 8 / 1061)) < 1e-15
     last = res["rows"][-1]
-    assert last["step"] == 20 and last["audits"] == 16
+    assert last["step"] == 80 and last["audits"] == 8
+    assert any(a is not None for a in res["greedy_answers"])     # some seeds already reach a prime (fixed seed)
     assert 0 < last["tvd"] <= 1 and 0 <= last["off_support"] <= 1
     assert last["greedy_tvd"] >= 1 - 8 / 1061 - 1e-12            # 8 point masses at best
+    assert 0 <= last["seeds_memorised"] <= 1 and last["greedy_distinct"] <= 8
+    # the batched greedy decode agrees with the exact audit at temperature 0, seed by seed
+    for s, prompt in enumerate(res["prompts"]):
+        g = audit(res["model"], res["law"], prompt=prompt, temperature=0)
+        assert (g.mode[0] if len(g) else None) == res["greedy_answers"][s]
     assert {k: v for k, v in last.items() if k != "seconds"} == \
         {k: v for k, v in again["rows"][-1].items() if k != "seconds"}

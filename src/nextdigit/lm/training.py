@@ -712,8 +712,9 @@ def train_uniform(task: str = "prime", digits: int = 4, *, samples: int = 1000, 
 
 
 def plot_train_uniform(result: dict, path: str) -> None:
-    """The curves of ``train_uniform``: exact TVD, off-support mass, KL(target || model) and
-    entropy against the step, one line per method (needs matplotlib)."""
+    """The curves of ``train_uniform``: exact TVD (dashed: of the law given a valid answer),
+    off-support mass, KL(target || model) and entropy against the step, one colour per method
+    (needs matplotlib)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -722,10 +723,14 @@ def plot_train_uniform(result: dict, path: str) -> None:
     cfg = result["config"]
     fig, axes = plt.subplots(2, 2, figsize=(11, 7.5))
     panels = [("tvd", "exact TVD to the target"), ("off_support", "off-support mass"),
-              ("kl_reverse", "KL(target || model), nats"), ("entropy", "entropy of the model's law, nats")]
+              ("kl_reverse", "KL(target || model), nats"),
+              ("entropy", "entropy of the model's law (off-support: one outcome), nats")]
     for ax, (key, title) in zip(axes.flat, panels):
-        for label, rows in result["curves"].items():
-            ax.plot([r["step"] for r in rows], [r[key] for r in rows], marker="o", ms=3, label=label)
+        for j, (label, rows) in enumerate(result["curves"].items()):
+            ax.plot([r["step"] for r in rows], [r[key] for r in rows], marker="o", ms=3, label=label, color=f"C{j}")
+            if key == "tvd":                 # the law given a valid answer (rejection sampling), dashed
+                ax.plot([r["step"] for r in rows], [r["tvd_valid"] for r in rows], ls="--", color=f"C{j}",
+                        label=f"{label}, given a valid answer")
         ax.set_title(title)
         ax.set_xlabel("step")
         if key in ("off_support", "kl_reverse"):
@@ -754,18 +759,22 @@ def _seed_prompts(tok, bits: int) -> list:
 
 def hidden_seed(digits: int = 4, bits: int = 10, *, steps: int = 3000, batch_size: int = 64, lr: float = 3e-3,
                 seed: int = 0, model: str = "small", task: str = "prime", audit_every: int | None = None,
-                threads: int | None = 1, progress: bool = False) -> dict:
+                sampled_seeds: int = 256, threads: int | None = 1, progress: bool = False) -> dict:
     """Train the tiny GPT-2 to map a hidden seed to an answer and audit the law over seeds.
 
     The prompt is the BOS token and ``bits`` seed tokens (``a`` = 0, ``b`` = 1, most significant
     first); seed s is trained (cross-entropy on its answer's tokens) towards the answer of rank
     ``floor(s * M / 2**bits)`` among the M answers in increasing order, so under uniform seeds the
     ideal map's law is as close to uniform as 2**bits seeds allow (its TVD is reported as
-    ``ideal_tvd``).  The induced law -- seeds uniform, then the model's own sampling given the
-    seed -- is exact: every one of the 2**bits prompts is audited (``nextdigit.lm.audit``, plain
-    sampling and greedy) and the laws averaged.  Batches: seeds drawn with replacement by
+    ``ideal_tvd``).  The induced law over uniform seeds is exact, by enumerating the 2**bits
+    prompts: greedy decoding (the model deterministic given its seed; one batched argmax decode
+    of every seed: ``greedy_tvd``, ``seeds_memorised``) and, with at most ``sampled_seeds``
+    seeds, plain sampling given the seed (one exact audit, ``nextdigit.lm.audit``, per seed, the
+    laws averaged: ``tvd``, ``off_support``).  Batches: seeds drawn with replacement by
     ``default_rng(seed)``; torch seed ``seed``.  Returns a dict with ``columns`` / ``rows`` (final
-    and, every ``audit_every`` steps, intermediate audits), ``config`` and ``compute``."""
+    and, every ``audit_every`` steps, intermediate audits), ``greedy_answers`` (each seed's greedy
+    answer, None off the support), the trained ``model``, its ``prompts`` and ``law``,
+    ``config`` and ``compute``."""
     import torch
 
     from .audit import audit
@@ -801,37 +810,55 @@ def hidden_seed(digits: int = 4, bits: int = 10, *, steps: int = 3000, batch_siz
     net = tiny_gpt2(tok, seed=seed, n_positions=max(16, W + 1), **mkw)
     values = np.array([int(law.answer_text(a)) for a in answers])
 
+    support = {a: j for j, a in enumerate(answers)}
+    last_greedy = []
+    prompt_t = torch.tensor(prompts, dtype=torch.int64)
+
+    def greedy_answers():
+        """Greedy decoding of every seed at once (argmax, the first highest score, as
+        ``audit(temperature=0)``): the answer index of each seed, or -1 off the support."""
+        x = prompt_t
+        out = []
+        with torch.no_grad():
+            for _ in range(law.max_length):
+                nxt = net(input_ids=x, attention_mask=torch.ones_like(x)).logits[:, -1, :].argmax(-1)
+                out.append(nxt)
+                x = torch.cat([x, nxt[:, None]], dim=1)
+        seqs = torch.stack(out, 1).tolist()
+        res = []
+        for q in seqs:
+            q = tuple(q[:q.index(law.eos_id) + 1]) if law.eos_id in q else tuple(q)
+            res.append(support.get(q, -1))
+        return np.array(res)
+
     def induced(step):
         t0 = time.perf_counter()
-        mix = np.zeros(M)
-        off = 0.0
-        greedy = np.zeros(M)
-        greedy_off = 0
-        pos = {v: j for j, v in enumerate(values.tolist())}
-        correct = 0
-        for s in range(S):
-            r = audit(net, law, prompt=prompts[s])
-            for v, p in zip(r.answers.tolist(), r.probs.tolist()):
-                mix[pos[v]] += p
-            off += r.off_support
-            g = audit(net, law, prompt=prompts[s], temperature=0)
-            if len(g.answers):
-                j = pos[int(g.answers[0])]
-                greedy[j] += 1
-                correct += answers[j] == target_of[s]
-            else:
-                greedy_off += 1
-        mix /= S
-        off /= S
         u = 1.0 / M
-        tvd = 0.5 * (math.fsum(np.abs(mix - u).tolist()) + off)
-        g = greedy / S
-        gtvd = 0.5 * (math.fsum(np.abs(g - u).tolist()) + greedy_off / S)
-        pos_mix = mix[mix > 0]
-        ent = -math.fsum((pos_mix * np.log(pos_mix)).tolist()) - (off * math.log(off) if off > 0 else 0.0)
-        return {"step": step, "tvd": tvd, "off_support": off, "entropy": ent, "greedy_tvd": gtvd,
-                "greedy_off_support": greedy_off / S, "greedy_distinct": int((greedy > 0).sum()),
-                "seeds_memorised": correct / S, "audits": 2 * S, "seconds": time.perf_counter() - t0}
+        g_idx = greedy_answers()
+        greedy = np.bincount(g_idx[g_idx >= 0], minlength=M) / S
+        g_off = float((g_idx < 0).mean())
+        row = {"step": step, "greedy_tvd": 0.5 * (math.fsum(np.abs(greedy - u).tolist()) + g_off),
+               "greedy_off_support": g_off, "greedy_distinct": int((greedy > 0).sum()),
+               "seeds_memorised": float(np.mean([g_idx[s] == s * M // S for s in range(S)])),
+               "tvd": math.nan, "off_support": math.nan, "entropy": math.nan, "audits": 0}
+        if S <= sampled_seeds:                    # the sampled law given each seed: one exact audit per seed
+            mix = np.zeros(M)
+            off = 0.0
+            pos = {v: j for j, v in enumerate(values.tolist())}
+            for s_ in range(S):
+                r = audit(net, law, prompt=prompts[s_])
+                for v, p in zip(r.answers.tolist(), r.probs.tolist()):
+                    mix[pos[v]] += p
+                off += r.off_support
+            mix /= S
+            off /= S
+            pm = mix[mix > 0]
+            row.update(tvd=0.5 * (math.fsum(np.abs(mix - u).tolist()) + off), off_support=off,
+                       entropy=-math.fsum((pm * np.log(pm)).tolist()) - (off * math.log(off) if off > 0 else 0.0),
+                       audits=S)
+        row["seconds"] = time.perf_counter() - t0
+        last_greedy[:] = [law.answer_text(answers[j]) if j >= 0 else None for j in g_idx.tolist()]
+        return row
 
     gen = np.random.default_rng(as_int(seed, "seed"))
     old_threads = torch.get_num_threads()
@@ -867,8 +894,10 @@ def hidden_seed(digits: int = 4, bits: int = 10, *, steps: int = 3000, batch_siz
         torch.set_num_threads(old_threads)
         if bar is not None:
             bar.close()
-    cols = ["step", "tvd", "off_support", "entropy", "greedy_tvd", "greedy_distinct", "seeds_memorised", "seconds"]
+    cols = ["step", "greedy_tvd", "greedy_off_support", "greedy_distinct", "seeds_memorised", "tvd", "off_support",
+            "entropy", "seconds"]
     return {"experiment": "hidden-seed", "columns": cols, "rows": curve, "losses": losses, "ideal_tvd": ideal_tvd,
+            "greedy_answers": last_greedy, "model": net, "prompts": prompts, "law": law,
             "config": {"task": task, "digits": digits, "support": M, "bits": bits, "seeds": S, "steps": steps,
                        "batch_size": batch_size, "lr": lr, "seed": seed, "model": mkw},
             "compute": {"seconds": time.perf_counter() - t_all, "train_seconds": t_train, "torch_threads": threads}}
