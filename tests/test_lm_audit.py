@@ -67,21 +67,29 @@ def pids(tok, prompt=PROMPT):
 
 
 def brute_force(model, prompt_ids, law, answers, processors=()):
-    """{answer: probability}: each answer's whole sequence scored with one forward pass, the
-    model's conditionals (after ``processors``, transformers' own classes, in float64) multiplied."""
+    """{answer: probability}: each answer's whole sequence scored with its own forward pass (no
+    KV cache; sequences of one length go through the model side by side, up to 512 rows per
+    call), the model's conditionals (after ``processors``, transformers' own classes, in float64)
+    multiplied."""
     out = {}
     P = len(prompt_ids)
+    by_len = {}
     for a in answers:
         seq = list(prompt_ids) + law.encode(a)
-        with torch.no_grad():
-            logits = model(torch.tensor([seq])).logits[0].to(torch.float64)
-        logp = 0.0
-        for i in range(len(seq) - P):
-            scores = logits[P - 1 + i][None, :]
-            for proc in processors:
-                scores = proc(torch.tensor([seq[:P + i]]), scores)
-            logp += float(torch.log_softmax(scores, -1)[0, seq[P + i]])
-        out[a] = math.exp(logp)
+        by_len.setdefault(len(seq), []).append((a, seq))
+    for group in by_len.values():
+        for g in range(0, len(group), 512):
+            part = group[g:g + 512]
+            with torch.no_grad():
+                logits = model(torch.tensor([seq for _, seq in part])).logits.to(torch.float64)
+            for row, (a, seq) in enumerate(part):
+                logp = 0.0
+                for i in range(len(seq) - P):
+                    scores = logits[row, P - 1 + i][None, :]
+                    for proc in processors:
+                        scores = proc(torch.tensor([seq[:P + i]]), scores)
+                    logp += float(torch.log_softmax(scores, -1)[0, seq[P + i]])
+                out[a] = math.exp(logp)
     return out
 
 

@@ -24,6 +24,12 @@ Processors (``nextdigit.lm.processors``)
 Generation (``nextdigit.lm.generation``)
     ``generate_exact`` (``generate`` with every warper off), ``check_generation_config``,
     ``EXACT_SAMPLING``, ``LLAMA_CPP_EXACT``.
+Audits (``nextdigit.lm.audit``)
+    ``audit(model, task, prompt)`` -> ``AuditResult``: the exact law a model's decoding (plain
+    with temperature / top-k / top-p, mask, teacher) induces on the answers, by walking the token
+    tree with batched forward passes (TVD, KL, entropy, off-support mass, mode, first digit);
+    ``distortion`` (rejection sampling vs mask vs teacher, exactly); ``monte_carlo`` (sampled,
+    with intervals, beyond the node budget).
 Toys (``nextdigit.lm.toy``)
     offline tokenizers of the three kinds and tiny random GPT-2 models (tests, examples).
 
@@ -32,6 +38,7 @@ imported lazily inside the functions that need them (importing ``nextdigit.lm`` 
 them); the rest of nextdigit never imports this package.  It never counts primes itself: it asks
 ``nextdigit.counting`` (``prime_histogram``, ``primes_between``) and the task models.
 """
+from .audit import AuditResult, Decoding, DistortionResult, MonteCarloResult, audit, distortion, monte_carlo
 from .generation import EXACT_SAMPLING, LLAMA_CPP_EXACT, GenerationResult, check_generation_config, generate_exact
 from .laws import MAX_SUPPORT, ChunkTokenLaw, SparseBatch, TokenLaw, TrieTokenLaw, token_law
 from .processors import (MaskLogitsProcessor, NumpyLogitsProcessor, TeacherLogitsProcessor, VLLMLogitsProcessor,
@@ -44,4 +51,5 @@ __all__ = [
     "TeacherLogitsProcessor", "MaskLogitsProcessor", "NumpyLogitsProcessor", "VLLMLogitsProcessor",
     "teacher_tvd_bound",
     "generate_exact", "check_generation_config", "GenerationResult", "EXACT_SAMPLING", "LLAMA_CPP_EXACT",
+    "audit", "distortion", "monte_carlo", "Decoding", "AuditResult", "DistortionResult", "MonteCarloResult",
 ]

@@ -464,7 +464,7 @@ def _compact(reg: Decoding, sc, cp, ct, starts, b):
         if reg.top_k is not None:
             lens = np.diff(np.append(starts, len(order)))
             kth = srt[starts + np.minimum(reg.top_k, lens) - 1]
-            s = np.where(s > kth[cp], s, -np.inf)
+            s = np.where(s >= kth[cp], s, -np.inf)
             srt = s[order]
         if reg.top_p is not None:
             m = _seg_reduce(np.maximum, srt, starts)
@@ -1180,6 +1180,7 @@ def monte_carlo(model, task, prompt=None, *, samples: int = 1000, rng=None, digi
     u(x); the TVD estimate ``mean((1 - u/p)_+)`` (1 for an off-support sample) with a normal
     interval at ``z`` (99% by default), as ``nextdigit.analysis.monte_carlo_tvd``.  Arguments as
     for ``audit``; ``rng`` seeds the sampler (SPEC 7: same seed, same samples)."""
+    from ..analysis.distance import mc_tvd_interval
     from ..analysis.uniformity import uniformity_test
 
     t0 = time.perf_counter()
@@ -1278,14 +1279,12 @@ def monte_carlo(model, task, prompt=None, *, samples: int = 1000, rng=None, digi
     finally:
         if scorer is not None:
             scorer.close()
-    arr = np.array(terms)
-    est = float(arr.mean())
-    half = z * float(arr.std(ddof=1)) / math.sqrt(len(arr))
+    est, interval = mc_tvd_interval(terms, z)
     fd = np.bincount([int(t[0]) for t in texts], minlength=10)[:10].astype(np.float64)
     uni = None
     if total is not None and len(texts) >= 2 and total >= 2:
         uni = uniformity_test(texts, support_size=total, alpha=alpha, rng=gen)
-    return MonteCarloResult(law.task, law.digits, reg, samples, est, (max(0.0, est - half), min(1.0, est + half)),
+    return MonteCarloResult(law.task, law.digits, reg, samples, est, interval,
                             offs / samples, _wilson(offs, samples, z), texts, fd / max(1, len(texts)), uni, z,
                             time.perf_counter() - t0)
 
