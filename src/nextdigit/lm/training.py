@@ -53,8 +53,8 @@ import itertools
 import json
 import math
 import time
-from fractions import Fraction
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
