@@ -62,7 +62,7 @@ def _score_sequences(model, seqs: np.ndarray, P: int) -> np.ndarray:
     pass over the whole rows, the log-softmax of each position gathered and summed."""
     with torch.no_grad():
         x = torch.from_numpy(seqs)
-        logits = model(input_ids=x).logits[:, P - 1:-1, :].to(torch.float64)
+        logits = model(input_ids=x, attention_mask=torch.ones_like(x)).logits[:, P - 1:-1, :].to(torch.float64)
         lp = torch.log_softmax(logits, dim=-1).gather(2, x[:, P:, None])[..., 0]
     return lp.sum(dim=1).numpy()
 

@@ -85,9 +85,9 @@ vocabulary, under a per-character tokenizer):
 0.99999
 >>> masked = audit(flat, law, prompt=[], mode="mask")
 >>> masked.float_error < 1e-15, round(masked.tvd, 4)   # uniform first digit, then the primes
-(True, 0.0397)
->>> masked.top(2)
-[('11', 0.0556, 0.0476), ('13', 0.0556, 0.0476)]
+(True, 0.1429)
+>>> masked.top(2)                               # 97 alone after a 9: 1/9; 23 one of two after a 2
+[('97', 0.1111, 0.0476), ('23', 0.0556, 0.0476)]
 >>> audit(flat, law, prompt=[], mode="teacher").tvd < 1e-7
 True
 """
