@@ -232,9 +232,12 @@ def cmd_train_uniform(args):
     if len(digits) != 1:
         raise ValueError("train-uniform runs one --digits value at a time")
     task = args.task or ("prime" if digits[0] < 6 else "number")
-    result = train_uniform(task, digits[0], samples=args.samples, steps=args.steps, batch_size=args.batch_size,
-                           audit_every=args.audit_every, seed=0 if args.seed is None else args.seed,
-                           model=args.model_size, progress=_want_progress(args))
+    try:
+        result = train_uniform(task, digits[0], samples=args.samples, steps=args.steps, batch_size=args.batch_size,
+                               audit_every=args.audit_every, seed=0 if args.seed is None else args.seed,
+                               model=args.model_size, progress=_want_progress(args))
+    except ImportError as exc:
+        raise RuntimeError(f"train-uniform needs the lm extra (torch, transformers, tokenizers): {exc}") from None
     lines = [format_table(result)]
     c = result["config"]
     lines.append(f"{c['digits']}-digit {c['task']}s ({c['support']} answers); GPT-2 {c['model']}; {c['steps']} steps x "

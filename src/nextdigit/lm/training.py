@@ -658,6 +658,9 @@ def train_uniform(task: str = "prime", digits: int = 4, *, samples: int = 1000, 
     samples, factor = as_int(samples, "samples"), as_int(factor, "factor")
     if samples < 1 or factor < 1:
         raise ValueError(f"samples and factor must be >= 1, got {samples} and {factor}")
+    steps, batch_size, audit_every = as_int(steps, "steps"), as_int(batch_size, "batch_size"), as_int(audit_every, "audit_every")
+    if steps < 0 or batch_size < 1 or audit_every < 1:
+        raise ValueError(f"steps must be >= 0, batch_size and audit_every >= 1, got {steps}, {batch_size}, {audit_every}")
     mkw = _model_kwargs(model)
     t_all = time.perf_counter()
     tok = digit_tokenizer()
