@@ -30,6 +30,12 @@ Audits (``nextdigit.lm.audit``)
     tree with batched forward passes (TVD, KL, entropy, off-support mass, mode, first digit);
     ``distortion`` (rejection sampling vs mask vs teacher, exactly); ``monte_carlo`` (sampled,
     with intervals, beyond the node budget).
+Training (``nextdigit.lm.training``)
+    ``teacher_dataset(task, tokenizer, prefixes=...)`` -> ``TeacherDataset``: answer prefixes
+    (sampled, the whole tree, or given) with their exact next-token laws (sparse ids, integer
+    counts); ``.npz`` / Parquet / ``torch`` Dataset.  ``train`` (cross-entropy on samples, or
+    against the exact law at every prefix, with exact audits), ``train_uniform`` (the experiment
+    ``nextdigit experiment train-uniform``), ``hidden_seed`` (the hidden-seed workaround, trained).
 Toys (``nextdigit.lm.toy``)
     offline tokenizers of the three kinds and tiny random GPT-2 models (tests, examples).
 
@@ -44,6 +50,7 @@ from .laws import MAX_SUPPORT, ChunkTokenLaw, SparseBatch, TokenLaw, TrieTokenLa
 from .processors import (MaskLogitsProcessor, NumpyLogitsProcessor, TeacherLogitsProcessor, VLLMLogitsProcessor,
                          teacher_tvd_bound)
 from .tokenization import AnswerFormat, NumberTokenization, as_codec, detect_tokenization
+from .training import TeacherDataset, sample_answers, teacher_dataset
 
 __all__ = [
     "NumberTokenization", "AnswerFormat", "detect_tokenization", "as_codec",
@@ -52,4 +59,5 @@ __all__ = [
     "teacher_tvd_bound",
     "generate_exact", "check_generation_config", "GenerationResult", "EXACT_SAMPLING", "LLAMA_CPP_EXACT",
     "audit", "distortion", "monte_carlo", "Decoding", "AuditResult", "DistortionResult", "MonteCarloResult",
+    "teacher_dataset", "TeacherDataset", "sample_answers",
 ]
