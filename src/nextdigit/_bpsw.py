@@ -30,7 +30,7 @@ import os
 import gmpy2
 import numpy as np
 
-from . import _mont52, _primality
+from . import _gmp_bpsw, _mont52, _primality
 from ._util.validate import U64_MAX
 
 USE_IFMA = _mont52.available() and os.environ.get("NEXTDIGIT_NO_IFMA", "0") != "1"
@@ -98,7 +98,7 @@ def bpsw_many(numbers: list[int], threads: int = 1) -> np.ndarray:
     numbers = list(numbers)
     # one number: one lane costs as much as eight, about GMP's price for the base-2 test
     if not USE_IFMA or len(numbers) < 2 or any(n.bit_length() > MAX_BITS for n in numbers):
-        return np.fromiter((gmpy2.is_prime(n, 1) for n in numbers), dtype=bool, count=len(numbers))
+        return np.fromiter((_gmp_bpsw.is_prime(n) for n in numbers), dtype=bool, count=len(numbers))
     passed = _mont52.sprp2(limbs_array(numbers), threads).astype(bool)
     idx = np.flatnonzero(passed)
     if idx.size:
@@ -111,7 +111,7 @@ def window_bpsw(a: int, offsets: np.ndarray, threads: int = 1) -> np.ndarray:
     offsets = np.ascontiguousarray(offsets, dtype=np.uint64)
     if not USE_IFMA or a.bit_length() + 1 > MAX_BITS:
         base = gmpy2.mpz(a)
-        return np.fromiter((gmpy2.is_prime(base + o, 1) for o in offsets.tolist()), dtype=bool,
+        return np.fromiter((_gmp_bpsw.is_prime(base + o) for o in offsets.tolist()), dtype=bool,
                            count=offsets.size)
     passed = _mont52.sprp2_offsets(limbs_array([a])[0], offsets, threads).astype(bool)
     idx = np.flatnonzero(passed)
@@ -129,7 +129,7 @@ def first_prime(candidates: list[int], nl: int | None = None) -> int | None:
     in the samplers' loop)."""
     if not USE_IFMA or (nl is None and any(n.bit_length() > MAX_BITS for n in candidates)):
         for c in candidates:
-            if gmpy2.is_prime(c, 1):
+            if _gmp_bpsw.is_prime(c):      # interruptible steps for the biggest numbers
                 return c
         return None
     for start in range(0, len(candidates), LANES):
