@@ -17,7 +17,7 @@ import gmpy2
 import sympy
 
 from .primality import is_prime
-from ._util.validate import as_int
+from ._util.validate import as_int, short
 
 __all__ = ["rho_factor", "factor"]
 
@@ -28,7 +28,7 @@ def rho_factor(n, budget: int | None = None, seed: int = 1):
     """A non-trivial factor of composite ``n`` (> 3), or None when ``budget`` iterations ran out."""
     n = as_int(n, "n")
     if n < 4:
-        raise ValueError(f"n must be a composite >= 4, got {n}")
+        raise ValueError(f"n must be a composite >= 4, got {short(n)}")
     if n % 2 == 0:
         return 2
     N = gmpy2.mpz(n)
@@ -70,7 +70,7 @@ def factor(n) -> dict[int, int]:
     """Prime factorization {p: e} of n >= 1 (rho below 2**128, sympy.factorint beyond)."""
     n = as_int(n, "n")
     if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
+        raise ValueError(f"n must be >= 1, got {short(n)}")
     if n.bit_length() > 128:
         return {int(p): int(e) for p, e in sympy.factorint(n).items()}
     out: dict[int, int] = {}

@@ -24,7 +24,7 @@ from collections import OrderedDict
 
 from . import _pi
 from ._util.threads import resolve_threads
-from ._util.validate import U64_MAX, as_int
+from ._util.validate import U64_MAX, as_int, short
 
 __all__ = ["prime_pi", "clear_cache", "cache_info"]
 
@@ -62,7 +62,7 @@ def prime_pi(x, *, threads=None) -> int:
     if xv < 2:
         return 0
     if xv > U64_MAX:
-        raise ValueError(f"x must be in [-inf, 2**64 - 1 = {U64_MAX}], got {xv}")
+        raise ValueError(f"x must be in [-inf, 2**64 - 1 = {U64_MAX}], got {short(xv)}")
     with _lock:
         hit = _cache.get(xv)
         if hit is not None:
