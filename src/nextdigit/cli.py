@@ -200,7 +200,7 @@ def _scale_kwargs(args) -> dict:
     if args.workers is not None:
         from ._util.scale import process_pool
 
-        kw["executor"] = process_pool(args.workers)
+        kw["executor"] = process_pool(args.workers, start=True)
     return kw
 
 

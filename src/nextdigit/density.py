@@ -59,7 +59,7 @@ import numbers
 import gmpy2
 import numpy as np
 
-from ._util.validate import as_int, as_real, short
+from ._util.validate import as_int, as_real, as_sequence, short
 
 __all__ = ["li", "riemann_r", "density_mass", "density_masses"]
 
@@ -282,9 +282,7 @@ def density_masses(edges, kind: str = "li") -> np.ndarray:
     [0.1761, 0.8239]
     """
     kind = _check_kind(kind)
-    if isinstance(edges, (str, bytes)) or not hasattr(edges, "__iter__"):
-        raise TypeError(f"edges must be a sequence of ints, not {type(edges).__name__}")
-    e = [as_int(x, f"edges[{i}]") for i, x in enumerate(edges)]
+    e = [as_int(x, f"edges[{i}]") for i, x in enumerate(as_sequence(edges, "edges", "a sequence of ints"))]
     if len(e) < 2 or e[0] < 2 or any(b <= a for a, b in zip(e, e[1:])):
         raise ValueError("edges must be at least two increasing integers >= 2")
     logs = np.array([_log_mass(a, b, kind) for a, b in zip(e, e[1:])])

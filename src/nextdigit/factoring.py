@@ -27,10 +27,17 @@ _BATCH = 128
 def rho_factor(n, budget: int | None = None, seed: int = 1):
     """A non-trivial factor of composite ``n`` (> 3), or None when ``budget`` iterations ran out."""
     n = as_int(n, "n")
+    if budget is not None:
+        budget = as_int(budget, "budget")
+        if budget < 1:
+            raise ValueError(f"budget must be None or >= 1, got {short(budget)}")
+    seed = as_int(seed, "seed")
     if n < 4:
         raise ValueError(f"n must be a composite >= 4, got {short(n)}")
     if n % 2 == 0:
         return 2
+    if is_prime(n):   # rho never splits a prime: it would search for ever
+        raise ValueError(f"n must be composite, got the prime {short(n)}")
     N = gmpy2.mpz(n)
     spent = 0
     c = seed

@@ -44,7 +44,7 @@ import numpy as np
 
 from ._util.rng import as_generator, check_rng, uniform_below
 from ._util.scale import check_checkpoint, check_executor, check_progress, checkpoint_seed, run_tasks, seed_sequences
-from ._util.validate import as_bool, as_int, as_int_in, check_base, check_result_size, short
+from ._util.validate import as_bool, as_int, as_int_in, as_sequence, check_base, check_result_size, short
 
 __all__ = [
     "END",
@@ -83,9 +83,8 @@ class Vocabulary:
     def __init__(self, base: int = 10, extra=()):
         self.base = b = check_base(base)
         self.digits = tuple(_DIGIT_CHARS[:b])
-        if not isinstance(extra, str) and not hasattr(extra, "__iter__"):
-            raise TypeError(f"extra must be a string or a sequence of single-character tokens, not {type(extra).__name__}")
-        extra = tuple(extra)
+        extra = tuple(extra) if isinstance(extra, str) else tuple(
+            as_sequence(extra, "extra", "a string or a sequence of single-character tokens"))
         reserved = set(self.digits) | {"(", ",", ")", END}
         for t in extra:
             if not isinstance(t, str) or len(t) != 1 or t in reserved or extra.count(t) > 1:
@@ -366,7 +365,10 @@ def log_prob(model, prompt: str, response: str, *, end: bool = True):
     logp = 0.0
     exact = Fraction(1) if counts_fn is not None else None
     for k, tok in enumerate(tokens):
-        i = vocab.index(tok)
+        try:
+            i = vocab.index(tok)
+        except ValueError:
+            raise ValueError(f"response {short(response)} has {tok!r}, which is not a token of {vocab!r}") from None
         text = response[:k]
         if counts_fn is not None:
             c = _validate_counts(model, prompt, text, counts_fn(prompt, text))

@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._util.threads import resolve_threads
-from ._util.validate import as_int, check_base, check_digits, int_to_str, short, str_to_int
+from ._util.validate import as_int, as_sequence, check_base, check_digits, int_to_str, short, str_to_int
 from .counting import MAX_BUCKETS, count_primes, prime_histogram
 
 __all__ = ["prefix_count", "digit_counts", "digit_counts_batch", "prefix_table", "prefix_interval"]
@@ -128,9 +128,7 @@ def digit_counts_batch(prefixes, digits, base=10, *, threads=None) -> np.ndarray
     b = _check_base(base)
     n = _check_digits(digits)
     resolve_threads(threads)
-    if isinstance(prefixes, (str, bytes)) or not hasattr(prefixes, "__iter__"):
-        raise TypeError(f"prefixes must be a sequence of prefixes (digit strings or positive ints), not "
-                        f"{type(prefixes).__name__}")
+    prefixes = as_sequence(prefixes, "prefixes", "a sequence of prefixes (digit strings or positive ints)")
     parsed = [_parse_prefix(p, b, f"prefixes[{i}]") for i, p in enumerate(prefixes)]
     m = len(parsed)
     out = np.zeros((m, b), dtype=np.uint64)

@@ -43,6 +43,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import signal
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 
 import numpy as np
@@ -77,8 +78,8 @@ def check_checkpoint(checkpoint):
     path = os.fspath(checkpoint)
     if not isinstance(path, str):
         raise TypeError(f"checkpoint must be a str path or an os.PathLike giving one, not {type(path).__name__}")
-    if path == "" or os.path.isdir(path):
-        raise ValueError(f"checkpoint must name a file, got {path!r}")
+    if path == "" or "\x00" in path or os.path.isdir(path):
+        raise ValueError(f"checkpoint must name a file, got {short(path)}")
     folder = os.path.dirname(path) or "."
     if not os.path.isdir(folder):
         raise ValueError(f"checkpoint {path!r}: the directory {folder!r} does not exist")
@@ -103,13 +104,29 @@ def checkpoint_seed(rng, checkpoint):
                      f"streams), got {type(rng).__name__}")
 
 
-def process_pool(workers: int) -> ProcessPoolExecutor:
+def _worker_init() -> None:
+    """Pool workers ignore SIGINT: Ctrl-C reaches the whole process group, and the parent, not
+    each worker, turns it into one KeyboardInterrupt (and stops the pool)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _noop() -> None:
+    return None
+
+
+def process_pool(workers: int, *, start: bool = False) -> ProcessPoolExecutor:
     """A ``ProcessPoolExecutor`` of ``workers`` processes started by ``forkserver`` (``spawn``
     where that is missing), never by ``fork``: forking a process that runs threads (OpenMP,
-    numpy, the executor's own) can deadlock the child, and Python 3.12+ warns about it."""
+    numpy, the executor's own) can deadlock the child, and Python 3.12+ warns about it.  Its
+    workers ignore SIGINT (``_worker_init``).  ``start=True`` waits until the workers are up, so
+    that stopping the pool never meets a half-started worker."""
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    return ProcessPoolExecutor(workers, mp_context=ctx)
+    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init)
+    if start:
+        for fut in [pool.submit(_noop) for _ in range(workers)]:
+            fut.result()
+    return pool
 
 
 def _read(path):

@@ -121,6 +121,17 @@ def as_str(value, name: str) -> str:
     return value
 
 
+def as_sequence(value, name: str, what: str = "a sequence") -> list:
+    """The items of a list, tuple, array (1-d or more) or other iterable as a list; a str,
+    bytes, a 0-d array or a non-iterable is a TypeError naming ``name``."""
+    if isinstance(value, (str, bytes)) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        raise TypeError(f"{name} must be {what}, not {type(value).__name__}")
+    try:
+        return list(value)
+    except TypeError:
+        raise TypeError(f"{name} must be {what}, not {type(value).__name__}") from None
+
+
 def as_choice(value, name: str, choices: tuple) -> str:
     """One of the strings ``choices`` (TypeError for a non-str, ValueError for another str)."""
     if not isinstance(value, str):
@@ -142,10 +153,11 @@ def check_result_size(count: int, bytes_each: float, name: str, what: str = "the
     """Refuse, before any work, a ``count`` whose result (``bytes_each`` bytes per item) cannot
     fit in this machine's memory: a ValueError naming ``name`` instead of a MemoryError after
     seconds or minutes of work."""
-    need = count * bytes_each
     have = physical_memory()
-    if need > have:
-        raise ValueError(f"{name}={short(count)} would need about {need / 2**30:.3g} GiB for {what}, more than the "
+    if count * bytes_each > have:
+        gib = math.log10(count) + math.log10(bytes_each) - math.log10(2**30)     # count may be astronomic
+        need = f"{10 ** gib:.3g}" if gib < 300 else f"10**{gib:.0f}"
+        raise ValueError(f"{name}={short(count)} would need about {need} GiB for {what}, more than the "
                          f"{have / 2**30:.3g} GiB of memory of this machine")
 
 

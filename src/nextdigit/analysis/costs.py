@@ -29,7 +29,8 @@ import numpy as np
 from .._util.rng import as_generator, uniform_below
 from .._util.scale import check_progress
 from .._util.threads import resolve_threads
-from .._util.validate import as_int, as_int_in, as_real, check_base, check_digits, short
+from .._util.validate import (as_int, as_int_in, as_real, as_sequence, check_base, check_digits, check_result_size,
+                              short)
 from ..models import END, Vocabulary, generate, generate_with_seed
 from ..tasks.polyroots import PolyRootsARModel, PolyRootsHiddenSeedModel, PolyRootsTask
 from ..tasks.semiprimes import (HONEST_MAX_DIGITS, BudgetedReversedModel, HiddenSeedModel, HiddenStreamModel,
@@ -236,21 +237,18 @@ def _check_samples(value, name: str) -> int:
     v = as_int(value, name)
     if v < 1:
         raise ValueError(f"{name} must be >= 1, got {short(v)}")
+    check_result_size(v, 200, name, "the timings and samples kept")
     return v
 
 
 def _check_digit_values(values, name: str) -> list[int]:
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        raise TypeError(f"{name} must be a sequence of ints, not {type(values).__name__}")
-    return [check_digits(v, f"{name}[{i}]") for i, v in enumerate(values)]
+    return [check_digits(v, f"{name}[{i}]") for i, v in enumerate(as_sequence(values, name, "a sequence of ints"))]
 
 
 def _check_cases(cases) -> list[tuple[int, int, int]]:
     """Every (degree, low, high) case, its task and the AR model's size limits, up front."""
-    if isinstance(cases, (str, bytes)) or not hasattr(cases, "__iter__"):
-        raise TypeError(f"cases must be a sequence of (degree, low, high) triples, not {type(cases).__name__}")
     out = []
-    for case in cases:
+    for case in as_sequence(cases, "cases", "a sequence of (degree, low, high) triples"):
         if not isinstance(case, (tuple, list)) or len(case) != 3:
             raise ValueError(f"cases must hold (degree, low, high) triples, got {short(case)}")
         task = PolyRootsTask(*case)
@@ -341,8 +339,7 @@ def twentyq_cost_table(m_values=(8, 10, 12, 16, 20), questions=DEFAULT_QUESTIONS
     numpy_max_m = as_int(numpy_max_m, "numpy_max_m")
     table_max_m = as_int(table_max_m, "table_max_m")
     progress = check_progress(progress)
-    if isinstance(m_values, (str, bytes)) or not hasattr(m_values, "__iter__"):
-        raise TypeError(f"m_values must be a sequence of ints, not {type(m_values).__name__}")
+    m_values = as_sequence(m_values, "m_values", "a sequence of ints")
     if isinstance(questions, str):
         prompt = format_prompt(parse_prompt(questions))
     elif isinstance(questions, (int, np.integer)) and not isinstance(questions, (bool, np.bool_)):
@@ -455,10 +452,8 @@ def attack_table(n_values, trials: int = 20, rng=None, budget: int = 2000, hones
     the TVD lower bounds 1 - sqrt(P) (derived in the docstring of ``nextdigit.tasks.semiprimes``) and the weaker
     1 - 2 sqrt(P)."""
     gen = as_generator(rng)
-    if isinstance(n_values, (str, bytes)) or not hasattr(n_values, "__iter__"):
-        raise TypeError(f"n_values must be a sequence of ints, not {type(n_values).__name__}")
-    n_values = [check_digits(n, f"n_values[{i}]") for i, n in enumerate(n_values)]
-    trials = as_int_in(trials, "trials", 1)
+    n_values = [check_digits(n, f"n_values[{i}]") for i, n in enumerate(as_sequence(n_values, "n_values", "a sequence of ints"))]
+    trials = _check_samples(trials, "trials")
     budget = as_int_in(budget, "budget", 1)
     honest_max = as_int_in(honest_max, "honest_max", 0, HONEST_MAX_DIGITS)
     rows = []

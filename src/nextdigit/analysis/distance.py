@@ -21,7 +21,7 @@ import numpy as np
 from .._util.rng import check_rng
 from .._util.scale import check_checkpoint, check_executor, check_progress, checkpoint_seed, run_tasks, seed_sequences
 from .._util.threads import resolve_threads
-from .._util.validate import as_int, as_int_in, as_real, as_str, check_base, check_digits, short
+from .._util.validate import as_int, as_int_in, as_real, as_str, check_base, check_digits, check_result_size, short
 from ..counting import MAX_SPAN as MAX_SIEVE_SPAN
 from ..counting import count_primes, prime_histogram, primes_between
 from ..models import END, _sample_index, generate_with_seed, validate_distribution
@@ -293,6 +293,7 @@ def monte_carlo_tvd(model, support_size: int, samples: int = 1000, rng=None, *, 
     _check_model(model, "monte_carlo_tvd", counts_ok=False)
     support_size = as_int_in(support_size, "support_size", 1)
     samples = as_int_in(samples, "samples", 1)
+    check_result_size(samples, 40, "samples", "the Monte-Carlo terms")
     z = as_real(z, "z", 0, open_lo=True)
     check_rng(rng)
     check_executor(executor)

@@ -33,7 +33,7 @@ import numpy as np
 
 from .._util.rng import check_rng
 from .._util.scale import check_checkpoint, check_executor, check_progress, checkpoint_seed, run_tasks, seed_sequences
-from .._util.validate import as_int_in, check_base, check_digits
+from .._util.validate import as_int_in, as_sequence, check_base, check_digits, check_result_size
 from ..counting import can_count_exactly, primes_between
 from ..density import density_masses
 from ..pi import prime_pi
@@ -82,9 +82,7 @@ EXACT_BLOCK_MAX_DIGITS = 11
 
 def _ints(values, name: str, lo: int = 1, hi: int | None = None) -> list[int]:
     """A sequence of ints in [lo, hi], each checked before the sweep runs its first row."""
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        raise TypeError(f"{name} must be a sequence of ints, not {type(values).__name__}")
-    return [as_int_in(v, f"{name}[{i}]", lo, hi) for i, v in enumerate(values)]
+    return [as_int_in(v, f"{name}[{i}]", lo, hi) for i, v in enumerate(as_sequence(values, name, "a sequence of ints"))]
 
 
 def _check_sweep(rng, progress, executor, checkpoint):
@@ -222,6 +220,7 @@ def attack(n_values=(2, 3, 4, 5, 6, 8, 10, 12), trials: int = 20, budget: int = 
     """The factoring-attack table; one task per n, each with its own child of ``rng``'s seed."""
     ns = [check_digits(n, f"n_values[{i}]") for i, n in enumerate(_ints(n_values, "n_values", 1))]
     trials = as_int_in(trials, "trials", 1)
+    check_result_size(trials, 200, "trials", "the semiprimes of a row")
     budget = as_int_in(budget, "budget", 1)
     progress, executor, checkpoint = _check_sweep(rng, progress, executor, checkpoint)
     seeds = seed_sequences(rng, len(ns))

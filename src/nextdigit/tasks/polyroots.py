@@ -86,7 +86,7 @@ from fractions import Fraction
 import numpy as np
 
 from .._util.rng import as_generator, uniform_below
-from .._util.validate import as_int, as_int_in, short, str_to_int
+from .._util.validate import as_int, as_int_in, as_sequence, short, str_to_int
 from ..factoring import factor
 from ..models import END, SeedTextModel, Vocabulary, counts_to_distribution
 
@@ -119,8 +119,7 @@ def expand_roots(roots) -> list[int]:
     [-3, 0, 4]
     """
     poly = [1]                        # descending: poly[0] x^m + ... + poly[m]
-    for r in roots:
-        r = int(r)
+    for r in [as_int(r, f"roots[{i}]") for i, r in enumerate(as_sequence(roots, "roots", "a sequence of ints"))]:
         poly.append(0)
         for k in range(len(poly) - 1, 0, -1):
             poly[k] -= r * poly[k - 1]
@@ -157,7 +156,7 @@ def integer_roots(coeffs) -> list[int] | None:
     >>> integer_roots([-3, 0, 4]), integer_roots([0, 1])
     ([-1, 2, 2], None)
     """
-    poly = [1] + [int(c) for c in coeffs]
+    poly = [1] + [as_int(c, f"coeffs[{i}]") for i, c in enumerate(as_sequence(coeffs, "coeffs", "a sequence of ints"))]
     roots: list[int] = []
     while len(poly) > 1 and poly[-1] == 0:
         roots.append(0)

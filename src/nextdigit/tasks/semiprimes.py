@@ -380,7 +380,7 @@ class BudgetedReversedModel:
 
     @property
     def name(self) -> str:
-        return f"BudgetedReversedModel(digits={self.digits}, budget={self.budget})"
+        return f"BudgetedReversedModel(digits={self.digits}, budget={short(self.budget)})"
 
     def __repr__(self) -> str:
         return self.name
