@@ -458,3 +458,114 @@ def test_item18_readme_names_the_pythons_ci_runs():
     named = set(re.findall(r"3\.\d+", m.group(1)))
     assert set(extra) <= named and len(named) == len(set(extra)) + 1      # + the machine's python3
     assert "pip install \".[test]\" && python -m pytest" in ci               # the README's command, verbatim
+
+
+# ---------------------------------------------------------------------------------------------
+# Further defects of the same classes, found by the sweep (each failed before its fix)
+# ---------------------------------------------------------------------------------------------
+def test_sweep_rho_factor_of_a_prime_is_refused_not_searched_for_ever():
+    from nextdigit.factoring import rho_factor
+
+    with fast(1.0), pytest.raises(ValueError, match="composite"):
+        rho_factor(101)
+    with fast(1.0), pytest.raises(ValueError, match="budget"):
+        rho_factor(91, budget=0)
+    assert rho_factor(91) in (7, 13)
+
+
+def test_sweep_gap_weight_tvds_refuse_empty_and_int64_overflowing_ranges():
+    from nextdigit.analysis import next_prime_after_random_tvd, sympy_randprime_tvd
+
+    with pytest.raises(ValueError, match="prime"):
+        next_prime_after_random_tvd(24, 28)
+    with pytest.raises(ValueError, match="2\\*\\*63"):
+        sympy_randprime_tvd(2**63 + 10**6, 2**63 + 10**6 + 2000)
+
+
+def test_sweep_attack_tables_refuse_zero_and_astronomic_trials():
+    from nextdigit.analysis.costs import attack_table
+    from nextdigit.analysis.experiments import attack
+
+    for f in (lambda t: attack_table([2], trials=t), lambda t: attack((2,), trials=t)):
+        with pytest.raises(ValueError, match="trials"):
+            f(0)
+        with fast(1.0), pytest.raises(ValueError, match="trials"):
+            f(10**30)
+
+
+def test_sweep_budgeted_model_writes_whole_triples():
+    from nextdigit.tasks.semiprimes import parse_triple
+
+    for n in (1, 2, 5, 10):
+        m = BudgetedReversedModel(n)
+        assert all(parse_triple(generate(m, rng=s)) is not None for s in range(10)), n
+
+
+def test_sweep_uniformity_and_gap_tests_check_their_inputs():
+    from nextdigit.analysis import max_count_pvalue, preceding_gap_test
+
+    assert uniformity_test([1, 2, 3, 1], support_size=10**400).test == "collisions and max-count"
+    assert max_count_pvalue(3, 10, 10**5000) == 0.0 or max_count_pvalue(3, 10, 10**5000) < 1e-300
+    with pytest.raises(ValueError, match="primes\\[0\\]"):
+        preceding_gap_test([5, 7, 11], 10**5, 10**6)
+    with pytest.raises(TypeError, match="primes\\[0\\]"):
+        preceding_gap_test(["100003", "100019"], 10**5, 10**6)
+    with pytest.raises(ValueError, match="alpha"):
+        uniformity_test([1, 2], support_size=5, alpha=2.0)
+
+
+def test_sweep_models_drivers_and_tools_check_their_arguments():
+    from nextdigit.analysis import exact_distribution
+    from nextdigit.models import Vocabulary, generate_with_seed, log_prob
+    from nextdigit.tasks.polyroots import expand_roots, integer_roots
+    from nextdigit.tasks.twentyq import sha256_range
+    from nextdigit.tasks.uniform_number import UniformNumberHiddenSeedModel
+
+    with pytest.raises(ValueError, match="response"):
+        log_prob(ExactPrimeModel(3), "", "1a1")
+    with pytest.raises(ValueError, match="seed"):
+        generate_with_seed(UniformNumberHiddenSeedModel(3), seed=10**6)
+    with pytest.raises(TypeError, match="roots"):
+        expand_roots("12")
+    with pytest.raises(TypeError, match="coeffs"):
+        integer_roots(5)
+    with pytest.raises(TypeError, match="extra"):
+        Vocabulary(10, extra=5)
+    with pytest.raises(ValueError, match="max_nodes"):
+        exact_distribution(ExactPrimeModel(2), max_nodes=-5)
+    with pytest.raises(ValueError, match="z"):
+        monte_carlo_tvd(DensityPrimeModel(3, tail=1), 143, 50, rng=1, z=-1)
+    with pytest.raises(TypeError, match="in_support"):
+        monte_carlo_tvd(DensityPrimeModel(3, tail=1), 143, 50, rng=1, in_support=5)
+    with pytest.raises(ValueError, match="seed"):
+        HiddenSeedModel(2).pair(10**9)
+    with fast(1.0), pytest.raises(ValueError, match="count"):
+        sha256_range(0, 2**40)
+    with pytest.raises(ValueError, match="checkpoint"):
+        nd.count_primes(0, 100, checkpoint="a\x00b")
+
+
+def test_sweep_a_seed_sequence_is_never_advanced():
+    ss = np.random.SeedSequence(3)
+    nd.random_primes(25, 2, rng=ss)
+    generate_many(RandomizedPrimeModel(4), 2, rng=ss)
+    monte_carlo_tvd(DensityPrimeModel(3, tail=1), 143, 3, rng=ss)
+    assert ss.n_children_spawned == 0
+
+
+def test_sweep_density_masses_keep_full_precision_at_320_digits():
+    # the float quadrature's (b - a)/a was a subnormal at 320 digits: 26 of 53 bits left
+    edges = [10**319 + j * 1000 for j in range(3)]
+    shares = density_masses(edges)
+    with gmpy2.context(precision=1200):
+        m = [gmpy2.eint(gmpy2.log(gmpy2.mpfr(b))) - gmpy2.eint(gmpy2.log(gmpy2.mpfr(a))) for a, b in zip(edges, edges[1:])]
+        ref = float(m[0] / (m[0] + m[1]))
+    assert abs(shares[0] - ref) < 1e-15
+
+
+def test_sweep_cli_error_paths_are_one_line(tmp_path):
+    for args in (["count", "0", "10", "--checkpoint", str(tmp_path / "no-dir" / "c.json")],
+                 ["count"], ["nope"], ["sample", "--digits", "x"], ["factor-attack", "10**700", "--budget", "0"],
+                 ["experiment", "polyroots", "--digits", "3"], ["pi", "2**64"]):
+        r = cli(*args)
+        assert r.returncode == 2 and len(r.stderr.splitlines()) == 1 and "Traceback" not in r.stderr, (args, r.stderr)

@@ -48,7 +48,8 @@ def prime_pi(x, *, threads=None) -> int:
         floats are refused (TypeError); ``x > 2**64 - 1`` raises ValueError.
     threads : int or None
         Worker threads for the sieve phases (None: every usable core, honouring
-        ``OMP_NUM_THREADS``).  The result does not depend on it.
+        ``OMP_NUM_THREADS``; at most 4 x the CPUs this process may use, else ValueError).
+        The result does not depend on it.
 
     Returns
     -------

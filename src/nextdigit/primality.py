@@ -117,7 +117,8 @@ def is_prime(n, *, threads=None):
         Any size.  Values below 2**64 are decided exactly (deterministic BPSW); larger values by
         BPSW through GMP (no counterexample is known).
     threads : int or None
-        Threads for array input (None: all usable cores, honouring ``OMP_NUM_THREADS``).
+        Threads for array input (None: all usable cores, honouring ``OMP_NUM_THREADS``; at most
+        4 x the CPUs this process may use, else ValueError: ``nextdigit._util.threads``).
 
     Returns
     -------

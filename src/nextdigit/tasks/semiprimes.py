@@ -62,8 +62,9 @@ from .._util.validate import as_choice, as_int, as_int_in, check_digits, int_to_
 from ..counting import count_primes, primes_between
 from ..factoring import factor, rho_factor
 from ..models import END, Vocabulary, generate, generate_with_hidden, generate_with_seed
+from ..primality import is_prime
 from ..randprime import random_prime
-from .primes import ExactPrimeModel
+from .primes import ExactPrimeModel, RandomizedPrimeModel
 
 __all__ = [
     "SemiprimeTask",
@@ -377,6 +378,7 @@ class BudgetedReversedModel:
         self._pm = np.sqrt(edges[:-1] * edges[1:])
         self._pw = np.diff(edges) / (self._lnS + np.log(self._pm))
         self._qlo, self._qhi = lo, hi
+        self._guesser = RandomizedPrimeModel(n)      # its vocabulary is this model's: digits, ( , ) $
 
     @property
     def name(self) -> str:
@@ -422,6 +424,8 @@ class BudgetedReversedModel:
         if not lo <= N <= hi:          # no pair of n-digit factors gives N: nothing to search
             return None
         r = math.isqrt(N)
+        if r * r != N and is_prime(N):   # no factor to find (rho refuses primes)
+            return None
         d = r if r * r == N else rho_factor(N, budget=self.budget)
         if d is None:
             return None
@@ -460,11 +464,18 @@ class BudgetedReversedModel:
             options = sorted({int_to_str(x) for x in fac if int_to_str(x).startswith(cur)}) if fac is not None else []
             if options:
                 target = options[uniform_below(gen, len(options))]
-            else:  # budget exhausted (or an unknown N): a guess
-                target = int_to_str(random_prime(n, gen))
-            if not target.startswith(cur) or len(cur) >= len(target):
-                return v.point_mass(",") if len(cur) >= n else v.point_mass(END)
-            return v.point_mass(target[len(cur)])
+                if len(cur) >= len(target):
+                    return v.point_mass(",")
+                return v.point_mass(target[len(cur)])
+            # budget exhausted (or an unknown N): guess a uniform n-digit prime, digit by digit
+            # among the primes that extend what is written (the stateless randomized sampler;
+            # drawing a whole new prime at every token would contradict the digits already out)
+            if len(cur) >= n:
+                return v.point_mass(",") if len(cur) == n else v.point_mass(END)
+            try:
+                return self._guesser.next_token_distribution("", cur, gen)
+            except ValueError:           # no n-digit prime starts with a forced prefix
+                return v.point_mass(END)
         if len(f[1]) > n + 1:
             return v.point_mass(END)
         p = str_to_int(f[1]) if f[1] else 1
