@@ -298,6 +298,42 @@ def test_item12_cli_pipe_plot_and_exponent_notation(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
+# 13. Ctrl-C: the interruptible BPSW beyond 6000 bits gives GMP's verdicts (the SIGINT tests
+#     themselves are in tests/test_interrupts.py)
+# ---------------------------------------------------------------------------------------------
+def test_item13_stepwise_bpsw_equals_gmp():
+    from conftest import read_reference
+    from nextdigit._gmp_bpsw import STEP_BITS, _strong_base2, _strong_lucas, bpsw_steps
+
+    assert all(bpsw_steps(n) == bool(gmpy2.is_prime(n)) for n in range(0, 60000))
+    for kind, value in read_reference("pseudoprimes.tsv"):
+        n = int(value)
+        assert bpsw_steps(n) is False, (kind, n)
+        if kind == "strong_base2":
+            assert _strong_base2(gmpy2.mpz(n))             # the two halves separately, too
+        if kind == "strong_lucas_selfridge":
+            assert _strong_lucas(gmpy2.mpz(n))
+    rnd = random.Random(13)
+    for bits in (100, 333, 1000):
+        for _ in range(100):
+            n = rnd.getrandbits(bits) | 1 | (1 << (bits - 1))
+            assert bpsw_steps(n) == bool(gmpy2.is_prime(n, 1)), n
+        p = int(gmpy2.next_prime(rnd.getrandbits(bits)))
+        assert bpsw_steps(p) and bpsw_steps(p * int(gmpy2.next_prime(p))) is False
+    import sympy
+
+    q = sympy.nextprime(STEP_BITS + 5)     # 2**q - 1: no small factor, passes base 2, decided by Lucas
+    assert nd.is_prime(2**q - 1) is bool(gmpy2.is_prime(2**q - 1, 1)) is False
+
+
+@pytest.mark.slow
+def test_item13_window_scan_beyond_the_lanes_equals_gmp():
+    for n in (2**4200, 2**4200 + 10**600):
+        assert nd.next_prime(n) == int(gmpy2.next_prime(n))
+    assert nd.prev_prime(2**4300) == int(gmpy2.prev_prime(2**4300))
+
+
+# ---------------------------------------------------------------------------------------------
 # 14 / 15. size limits before any work
 # ---------------------------------------------------------------------------------------------
 def test_item14_sizes_refused_before_work():
