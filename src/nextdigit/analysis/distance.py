@@ -9,6 +9,10 @@
 * ``exact_distribution_hidden_stream(model)``: the public-stream marginal of a hidden-stream
   model, traversing hidden and public tokens together.
 * ``tvd(p, q)`` and ``kl(p, q)`` for distributions given as dicts (outcome -> probability).
+* ``block_tvd`` (the density model's exact TVD) and ``monte_carlo_tvd`` (any deterministic
+  model: the estimator needs each sample's probability under the model, which a randomized
+  model does not give -- its point masses would make every p(x) = 1 and the estimate ~1 whatever
+  its law, so it is refused with a ValueError; test its samples with ``uniformity_test``).
 """
 from __future__ import annotations
 
