@@ -23,7 +23,8 @@ import nextdigit
 
 PKG_DIR = Path(nextdigit.__file__).resolve().parent
 
-NUMBER_THEORY = {"nextdigit", "nextdigit.primality", "nextdigit.counting", "nextdigit.pi", "nextdigit.prefix",
+NUMBER_THEORY = {"nextdigit", "nextdigit.primality", "nextdigit.counting", "nextdigit.pi", "nextdigit.nthprime",
+                 "nextdigit.prefix",
                  "nextdigit.density", "nextdigit.factoring", "nextdigit.randprime", "nextdigit._bigcount",
                  "nextdigit._bpsw"}
 

@@ -40,6 +40,7 @@ def test_api_tour_runs_and_its_comments_hold():
     assert got["nd.is_prime(2**64 - 59)"] is True
     assert got["nd.next_prime(10**18), nd.prev_prime(2**64)"] == (1000000000000000003, 18446744073709551557)
     assert got["nd.prime_pi(10**16)"] == 279238341033925
+    assert got["nd.nth_prime(10**9)"] == 22801763489
     assert got["nd.primes_between(90, 110)"].tolist() == [97, 101, 103, 107, 109]
     assert got["nd.prime_histogram(0, 10, 5)"].tolist() == [4, 4, 2, 2, 3]
     assert got['nd.digit_counts("", 2)'].tolist() == [0, 4, 2, 2, 3, 2, 2, 3, 2, 1]

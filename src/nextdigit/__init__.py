@@ -13,7 +13,7 @@ The layers above it are subpackages (data flows down, never up)::
             models: the autoregressive signature (Vocabulary, generate, log_prob, hidden seed/stream)
                 │
                 v
-            this namespace: primality, counting, pi, prefix, density, factoring, randprime
+            this namespace: primality, counting, pi, nthprime, prefix, density, factoring, randprime
                 │
                 v
             Cython kernels (nextdigit._primality, _sieve, _pi, ...: private); _util: validation,
@@ -21,6 +21,7 @@ The layers above it are subpackages (data flows down, never up)::
 """
 from .counting import count_primes, prime_histogram, primes_between
 from .density import li, riemann_r
+from .nthprime import nth_prime
 from .pi import prime_pi
 from .prefix import digit_counts, digit_counts_batch, prefix_count, prefix_table
 from .primality import is_prime, next_prime, prev_prime
@@ -33,6 +34,7 @@ __all__ = [
     "next_prime",
     "prev_prime",
     "prime_pi",
+    "nth_prime",
     "count_primes",
     "primes_between",
     "prime_histogram",

@@ -330,6 +330,14 @@ def cmd_pi(args):
     return 0
 
 
+def cmd_nth_prime(args):
+    from .nthprime import nth_prime
+
+    v = nth_prime(args.N)
+    _emit(args, {"n": str(args.N), "prime": str(v)}, [str(v)])
+    return 0
+
+
 def cmd_factor_attack(args):
     from .tasks.semiprimes import HONEST_MAX_DIGITS, BudgetedReversedModel, HonestReversedModel, factor_with_model
 
@@ -466,6 +474,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--hidden", action="store_true", help="use the hidden-state sampler random_prime")
     sp = add("pi", cmd_pi, "the prime-counting function pi(x), exact for x < 2**64")
     sp.add_argument("x", type=parse_int)
+    add("nth-prime", cmd_nth_prime, "the N-th prime (nth-prime 1 = 2), for N <= pi(2**64 - 1)").add_argument(
+        "N", type=parse_int)
     sp = add("factor-attack", cmd_factor_attack, "the reduction: prompt a reversed (N,p,q) model with '(N,'")
     sp.add_argument("N", type=parse_int)
     sp.add_argument("--digits", type=digits, default=None, help="digits of p and q (default: from N)")
