@@ -614,3 +614,28 @@ def test_sweep_cli_error_paths_are_one_line(tmp_path):
                  ["experiment", "polyroots", "--digits", "3"], ["pi", "2**64"]):
         r = cli(*args)
         assert r.returncode == 2 and len(r.stderr.splitlines()) == 1 and "Traceback" not in r.stderr, (args, r.stderr)
+
+
+def test_sweep_nth_prime_and_sudoku_after_main_merge():
+    """The entry points that landed on main after the sweep (nth_prime, the Sudoku task) follow
+    the same rules: huge numbers shortened in messages, sizes beyond the kernel's uint64
+    refused with a ValueError, no expensive parse before a refusal."""
+    from nextdigit.tasks import sudoku
+
+    with pytest.raises(ValueError, match="5001-digit"):        # was: int/str conversion limit
+        nd.nth_prime(10**5000)
+    with pytest.raises(ValueError, match="box_rows.*5001-digit"):
+        sudoku.check_box(-(10**5000), 2)
+    for bad in (2**64, 2**100, 10**5000):                      # was: OverflowError from the kernel
+        with pytest.raises(ValueError, match="max_nodes"):
+            sudoku.completion_count("." * 16, 2, 2, max_nodes=bad)
+        with pytest.raises(ValueError, match="max_nodes"):
+            sudoku.random_completion("." * 16, 2, 2, rng=1, max_nodes=bad)
+        with pytest.raises(ValueError, match="max_nodes"):
+            sudoku.SudokuARModel(sudoku.SudokuTask(2, 2), max_nodes=bad)
+    assert sudoku.completion_count("." * 16, 2, 2, max_nodes=2**64 - 1) == 288
+    with fast(1.0), pytest.raises(ValueError, match="rho"):   # was: 10**30000000 built first (minutes)
+        sudoku.SudokuTask(2, 2, rho="1e-30000000")
+    with fast(1.0), pytest.raises(ValueError, match="rho"):
+        sudoku.SudokuTask(2, 2, rho="7" * 5000)
+    assert sudoku.SudokuTask(2, 2, rho="2.5e-1").rho == sudoku.Fraction(1, 4)

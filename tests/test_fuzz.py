@@ -98,6 +98,11 @@ def test_prefix_functions_any(prefix, digits, base):
 def test_models_and_random_prime_any(digits, base, rng):
     if isinstance(rng, int) and not isinstance(rng, bool) and rng < 0:
         rng = None
+    # a valid size is folded to at most 300 digits: random_prime(10**5) is a legitimate draw of
+    # hours (hundreds of thousands of BPSW tests of 330000-bit candidates); the refusals of
+    # sizes above MAX_DIGITS are kept (ints above 10**5 pass through unchanged)
+    if isinstance(digits, (int, np.integer)) and not isinstance(digits, (bool, np.bool_)) and 300 < digits <= 10**5:
+        digits = 300 + int(digits) % 50
     for f in (RandomizedPrimeModel, ExactPrimeModel, random_prime):
         call(f, digits, base=base) if f is not random_prime else call(f, digits, rng, base)
     call(DensityPrimeModel, digits, tail=base)
@@ -211,7 +216,7 @@ def _entries():
     """(name, function, base kwargs, {param: values that are valid but legitimately slow})."""
     from nextdigit import analysis, density, factoring, models
     from nextdigit.analysis import costs, experiments
-    from nextdigit.tasks import polyroots, semiprimes, twentyq, uniform_number
+    from nextdigit.tasks import polyroots, semiprimes, sudoku, twentyq, uniform_number
     from nextdigit.tasks.primes import DensityPrimeModel, ExactPrimeModel, RandomizedPrimeModel
 
     small_model = RandomizedPrimeModel(3)
@@ -295,6 +300,16 @@ def _entries():
         ("attack_table", costs.attack_table, dict(n_values=[2], trials=2, rng=0, budget=100, honest_max=7), {}),
         ("uniform_cost_table", costs.uniform_cost_table, dict(digit_values=(3,), samples=2, rng=0, base=10,
                                                                check_samples=20), {}),
+        ("nth_prime", nd.nth_prime, dict(n=100, threads=None, progress=False), {}),
+        ("grid_count", sudoku.grid_count, dict(box_rows=2, box_cols=2), {}),
+        ("completion_count", sudoku.completion_count, dict(puzzle="." * 16, box_rows=2, box_cols=2, max_nodes=None),
+         {}),
+        ("random_completion", sudoku.random_completion, dict(puzzle="." * 16, box_rows=2, box_cols=2, rng=1, rows=None,
+                                                             max_nodes=None), {}),
+        ("SudokuTask", sudoku.SudokuTask, dict(box_rows=2, box_cols=2, rho="1/2"), {}),
+        ("SudokuARModel", sudoku.SudokuARModel, dict(task=sudoku.SudokuTask(2, 2), max_nodes=None,
+                                                     shared_table=False), {}),
+        ("SudokuHiddenSeedModel", sudoku.SudokuHiddenSeedModel, dict(task=sudoku.SudokuTask(2, 2)), {}),
     ]
 
 

@@ -123,13 +123,14 @@ from __future__ import annotations
 
 import itertools
 import numbers
+import re
 import threading
 from fractions import Fraction
 
 import numpy as np
 
 from .._util.rng import as_generator, uniform_below
-from .._util.validate import as_int
+from .._util.validate import as_int, short
 from ..models import SeedTextModel, Vocabulary, counts_to_distribution
 
 __all__ = [
@@ -170,12 +171,15 @@ def check_box(box_rows, box_cols) -> tuple[int, int]:
     r = as_int(box_rows, "box_rows")
     c = as_int(box_cols, "box_cols")
     if r < 1:
-        raise ValueError(f"box_rows must be >= 1, got {r}")
+        raise ValueError(f"box_rows must be >= 1, got {short(r)}")
     if c < 1:
-        raise ValueError(f"box_cols must be >= 1, got {c}")
+        raise ValueError(f"box_cols must be >= 1, got {short(c)}")
     if not 2 <= r * c <= MAX_N:
-        raise ValueError(f"box_rows * box_cols (the grid side n) must be in [2, {MAX_N}], got {r} x {c} = {r * c}")
+        raise ValueError(f"box_rows * box_cols (the grid side n) must be in [2, {MAX_N}], got {short(r)} x {short(c)}")
     return r, c
+
+
+_EXPONENT = re.compile(r"[eE]\s*([+-]?\d+)")
 
 
 def check_rho(rho) -> Fraction:
@@ -188,10 +192,16 @@ def check_rho(rho) -> Fraction:
     if isinstance(rho, (bool, np.bool_)):
         raise TypeError("rho must be an exact rational (int, Fraction or a string like '1/2'), not bool")
     if isinstance(rho, str):
+        text = rho.strip()
+        exp = _EXPONENT.search(text)
+        if len(text) > 1000 or (exp and abs(int(exp.group(1))) > 1000):
+            # Fraction("1e-3000000") builds 10**3000000 first (seconds; minutes for 1e-30000000)
+            raise ValueError(f"rho must be a rational such as '1/2' or '0.25' of at most 1000 characters and "
+                             f"exponents within +-1000, got {short(rho)}")
         try:
-            v = Fraction(rho.strip())
+            v = Fraction(text)
         except (ValueError, ZeroDivisionError):
-            raise ValueError(f"rho must be a rational such as '1/2' or '0.25', got {rho!r}") from None
+            raise ValueError(f"rho must be a rational such as '1/2' or '0.25', got {short(rho)}") from None
     elif isinstance(rho, numbers.Rational):
         v = Fraction(int(rho.numerator), int(rho.denominator))
     elif isinstance(rho, np.integer):
@@ -201,7 +211,7 @@ def check_rho(rho) -> Fraction:
                         f"not {type(rho).__name__}; floats are refused because the laws are exact Fractions "
                         f"(write Fraction(1, 3), not 0.333...)")
     if not 0 <= v <= 1:
-        raise ValueError(f"rho must be in [0, 1], got {v}")
+        raise ValueError(f"rho must be in [0, 1], got {short(v)}")
     return v
 
 
@@ -215,8 +225,8 @@ def _max_nodes(value) -> int:
     if value is None:
         return 0
     v = as_int(value, "max_nodes")
-    if v < 1:
-        raise ValueError(f"max_nodes must be >= 1 (or None for no budget), got {v}")
+    if not 1 <= v <= 2**64 - 1:        # the kernel's node counter is a uint64
+        raise ValueError(f"max_nodes must be in [1, 2**64 - 1] (or None for no budget), got {short(v)}")
     return v
 
 
@@ -319,7 +329,7 @@ def random_completion(puzzle, box_rows=3, box_cols=3, rng=None, *, rows=None, ma
     cells = _cells_of(puzzle, n)
     rr = n if rows is None else as_int(rows, "rows")
     if not 0 <= rr <= n:
-        raise ValueError(f"rows must be in [0, {n}], got {rr}")
+        raise ValueError(f"rows must be in [0, {n}], got {short(rr)}")
     budget = _max_nodes(max_nodes)
     gen = as_generator(rng)
     k = _kernel().Counter(r, c, cells)
