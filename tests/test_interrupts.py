@@ -2,7 +2,8 @@
 the process stays usable afterwards.  One job per long-running route: the u64 batch kernel, the
 sieve (also near 2**64, where it places 2e8 sieving primes before its first segment and copies
 800 MB of them), a big window, next_prime of a 14000-bit number (BPSW in gmpy2 steps), and a
-job split over a process pool (the wait for the executor); the CLI's --workers pool is
+job split over a process pool (the wait for the executor), nth_prime (one big pi(x)) and the
+Sudoku grid count of 9 x 9 (minutes, uncached: a fresh Counter); the CLI's --workers pool is
 terminated at once."""
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ SCRIPT = textwrap.dedent(
     import numpy as np
     import nextdigit as nd
     from nextdigit._util.scale import process_pool
+    from nextdigit.tasks import sudoku
 
     job = sys.argv[1]
     if job.startswith("is_prime"):   # the data exists before "ready": building it is numpy's time
@@ -43,6 +45,8 @@ SCRIPT = textwrap.dedent(
         # every one costs a whole BPSW, ~4 s in one GMP call at 14000 bits
         "is_prime_big": lambda: [nd.is_prime(2**q - 1) for q in (13997, 13999, 14009, 14011, 14029)],
         "executor": lambda: nd.count_primes(10**18, 10**18 + 2**34, executor=pool),
+        "nth_prime": lambda: nd.nth_prime(10**16 + 7, threads=1),     # pi near 3.9e17: tens of seconds
+        "sudoku_grids": lambda: sudoku._kernel().Counter(3, 3, np.zeros(81, dtype=np.uint8)).count(),  # minutes
     }[job]
     for _ in range(int(sys.argv[2])):      # the work restarts after each interrupt
         print("ready", flush=True)
@@ -61,7 +65,7 @@ SCRIPT = textwrap.dedent(
 )
 
 JOBS = ["is_prime", "is_prime_threads", "count_primes", "count_near_2_64", "big_window", "next_prime_big",
-        "is_prime_big", "executor"]
+        "is_prime_big", "executor", "nth_prime", "sudoku_grids"]
 
 
 # Each job is interrupted at several times after it starts (restarting in between), so that the
