@@ -198,7 +198,8 @@ def test_item08_absurd_thread_counts_are_refused_before_any_kernel():
              lambda t: nd.digit_counts("1", 3, threads=t), lambda t: nd.prefix_count("1", 3, threads=t),
              lambda t: nd.digit_counts_batch([], 3, threads=t), lambda t: nd.prefix_table(3, 1, threads=t),
              lambda t: sha256_range(0, 4, threads=t), lambda t: TwentyQuestionsARModel(3, threads=t),
-             lambda t: nd.analysis.block_tvd(4, 1, threads=t)]
+             lambda t: nd.analysis.block_tvd(4, 1, threads=t), lambda t: nd.nth_prime(10**6, threads=t),
+             lambda t: nd.nth_prime(10**8, threads=t)]
     for f in calls:
         for bad in (40000, 100000, 2**31, 2**64, 0, -1, max_threads() + 1):
             with pytest.raises(ValueError, match="threads"):
