@@ -640,3 +640,35 @@ def test_sweep_nth_prime_and_sudoku_after_main_merge():
     with fast(1.0), pytest.raises(ValueError, match="rho"):
         sudoku.SudokuTask(2, 2, rho="7" * 5000)
     assert sudoku.SudokuTask(2, 2, rho="2.5e-1").rho == sudoku.Fraction(1, 4)
+
+
+def test_sweep_target_distributions_refuse_before_counting_or_building():
+    """``target_distribution(max_outcomes=huge)`` built a dict of 9e29 (or 1.9e18) entries for
+    minutes before a MemoryError; ``SudokuTask(3, 3).all_grids()`` counted the 9 x 9 grids
+    (minutes) before refusing.  Now the sizes are refused at once."""
+    from nextdigit.tasks.polyroots import PolyRootsTask
+    from nextdigit.tasks.sudoku import SudokuTask, grid_count, grid_count_lower_bound
+    from nextdigit.tasks.uniform_number import UniformNumberTask
+
+    with fast(1.0):
+        for f in (lambda: UniformNumberTask(30).target_distribution(max_outcomes=10**40),
+                  lambda: PolyRootsTask(8, -1000, 1000).target_distribution(max_outcomes=10**40),
+                  lambda: SudokuTask(2, 3).target_distribution(max_outcomes=10**40)):
+            with pytest.raises(ValueError, match="GiB"):
+                f()
+        for box in ((3, 3), (1, 9), (9, 1), (2, 4)):
+            with pytest.raises(ValueError, match="at least"):
+                SudokuTask(*box).all_grids()
+            with pytest.raises(ValueError, match="at least"):
+                SudokuTask(*box, rho=1).target_distribution()
+    # the bound is a lower bound: against the kernel's counts and the Latin-square numbers
+    # (OEIS A002860) and the 9 x 9 count (Felgenhauer-Jarvis)
+    for r, c in ((1, 2), (1, 3), (2, 2), (1, 4), (1, 5), (2, 3), (3, 2), (4, 2)):
+        assert grid_count_lower_bound(r, c) <= grid_count(r, c)
+    latin = {6: 812851200, 7: 61479419904000, 8: 108776032459082956800, 9: 5524751496156892842531225600}
+    for n, count in latin.items():
+        assert grid_count_lower_bound(1, n) <= count and grid_count_lower_bound(n, 1) <= count
+    assert grid_count_lower_bound(3, 3) <= 6670903752021072936960
+    assert grid_count_lower_bound(2, 2) == 288          # cached by then: the exact count
+    assert len(UniformNumberTask(3).target_distribution()) == 900
+    assert len(SudokuTask(2, 2, rho=1).target_distribution()) == 288

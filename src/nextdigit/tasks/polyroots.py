@@ -86,7 +86,7 @@ from fractions import Fraction
 import numpy as np
 
 from .._util.rng import as_generator, uniform_below
-from .._util.validate import as_int, as_int_in, as_sequence, short, str_to_int
+from .._util.validate import as_int, as_int_in, as_sequence, check_result_size, short, str_to_int
 from ..factoring import factor
 from ..models import END, SeedTextModel, Vocabulary, counts_to_distribution
 
@@ -269,6 +269,7 @@ class PolyRootsTask:
         max_outcomes = as_int_in(max_outcomes, "max_outcomes", 0)
         if self.num_multisets > max_outcomes:
             raise ValueError(f"{self.name} has {self.num_multisets} outcomes, more than max_outcomes={max_outcomes}")
+        check_result_size(self.num_multisets, 300, "num_multisets", "the target distribution (a dict of texts and Fractions, ~300 bytes an outcome)")
         n = self.num_tuples
         return {self.text(ms): Fraction(self.multiplicity(ms), n)
                 for ms in itertools.combinations_with_replacement(range(self.low, self.high + 1), self.degree)}

@@ -23,7 +23,7 @@ from fractions import Fraction
 import numpy as np
 
 from .._util.rng import as_generator, uniform_below
-from .._util.validate import as_int, as_int_in, check_base, check_digits, int_to_str, short
+from .._util.validate import as_int, as_int_in, check_base, check_digits, check_result_size, int_to_str, short
 from ..models import SeedTextModel, Vocabulary, counts_to_distribution
 
 __all__ = ["UniformNumberTask", "UniformNumberModel", "UniformNumberHiddenSeedModel"]
@@ -63,6 +63,7 @@ class UniformNumberTask:
         max_outcomes = as_int_in(max_outcomes, "max_outcomes", 0)
         if self.support_size > max_outcomes:
             raise ValueError(f"{self.name} has {self.support_size} outcomes, more than max_outcomes={max_outcomes}")
+        check_result_size(self.support_size, 300, "support_size", "the target distribution (a dict of texts and Fractions, ~300 bytes an outcome)")
         w = Fraction(1, self.support_size)
         return {_to_base(x, self.base): w for x in range(self.lo, self.base * self.lo)}
 
