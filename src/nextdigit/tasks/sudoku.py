@@ -302,9 +302,9 @@ def grid_count_lower_bound(box_rows=3, box_cols=3) -> int:
 
     * every shape: relabelling the digits of a grid (n! ways) and permuting its rows -- rows 2..r
       within the first band, the rows within each other band, the other bands among themselves
-      -- give n! (r-1)! (r!)**(c-1) (c-1)! grids, all distinct (the rows of a grid are distinct
+      -- give ``n! (r-1)! (r!)**(c-1) (c-1)!`` grids, all distinct (the rows of a grid are distinct
       and the first row, kept in place, fixes the relabelling);
-    * Latin squares (r = 1 or c = 1): at least prod_{k=1..n} k! (M. Hall, 1948: a k x n Latin
+    * Latin squares (r = 1 or c = 1): at least ``prod_{k=1..n} k!`` (M. Hall, 1948: a k x n Latin
       rectangle extends to k + 1 rows in at least (n - k)! ways).
 
     >>> grid_count_lower_bound(2, 2) <= grid_count(2, 2), grid_count_lower_bound(3, 3) > 5 * 10**7
