@@ -404,7 +404,7 @@ def test_entry_points_cover_the_public_api():
 # ---------------------------------------------------------------------------------------------
 # The CLI: every error path exits non-zero with exactly one line on stderr and no traceback
 # ---------------------------------------------------------------------------------------------
-CLI_WORDS = ["isprime", "next-prime", "prev-prime", "count", "digits", "sample", "pi", "factor-attack", "tvd",
+CLI_WORDS = ["isprime", "next-prime", "prev-prime", "count", "digits", "sample", "pi", "nth-prime", "factor-attack", "tvd",
              "experiment", "--json", "--digits", "--count", "--seed", "--model", "--tail", "--base", "--samples",
              "--workers", "--checkpoint", "--plot", "--hidden", "--budget", "--quiet", "--version", "-h",
              "7", "3", "12", "0", "-3", "1e3", "1.5e3", "2^70", "1e400", "(2", "\x00", "", "abc", "٣", "7.0", "1_0",
