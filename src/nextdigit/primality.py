@@ -28,7 +28,7 @@ survivors, nearest to n first, go through BPSW eight at a time (``_bpsw.first_pr
 first prime in that order is the answer.  Measured against ``gmpy2.next_prime`` on random
 inputs: about 2x / 1.7-2.9x / 4x faster at 200 / 333 / 1024 bits (runs vary at 333 bits).
 Without IFMA: gmpy2's functions up to ``GMP_SCAN_MAX_BITS`` = 2048 bits.  Beyond the lanes
-(``_bpsw.MAX_BITS``) and beyond 2048 bits on every CPU the same window scan runs (sieving to
+(``_bpsw.max_bits()``) and beyond 2048 bits on every CPU the same window scan runs (sieving to
 B = 2**20) with each survivor tested by ``_gmp_bpsw.is_prime``, which is GMP's BPSW up to
 ``STEP_BITS`` = 6000 bits and the same test in interruptible steps above: one
 ``gmpy2.next_prime`` call at 14000 bits runs for minutes and ignores Ctrl-C, the scan answers
@@ -92,19 +92,19 @@ def _is_prime_array(arr: np.ndarray, threads: int, name: str) -> np.ndarray:
         return _is_prime_u64_array(arr.astype(np.uint64), threads)
     if kind == "O":
         flat = arr.reshape(-1)
-        ints = [as_int(v, f"{name}[{i}]") for i, v in enumerate(flat)]
+        ints = [v if type(v) is int else as_int(v, f"{name}[{i}]") for i, v in enumerate(flat)]
         return _is_prime_list(ints, threads).reshape(arr.shape)
     raise TypeError(f"{name} must hold integers, not {arr.dtype} values")
 
 
 def _is_prime_list(ints: list, threads: int) -> np.ndarray:
     """Primality of validated Python ints: the u64 ones in one batch call, the big ones through
-    the prefilter and then BPSW in batches (``_bpsw.bpsw_many``: eight per IFMA call)."""
+    ``_bpsw.is_prime_many`` (trial division in C, then BPSW in the lanes, eight at a time)."""
     small = np.fromiter((v if 0 <= v <= U64_MAX else 0 for v in ints), dtype=np.uint64, count=len(ints))
     res = _is_prime_u64_array(small, threads)
-    big = [i for i, v in enumerate(ints) if v > U64_MAX and _survives_prefilter(v)]
+    big = [i for i, v in enumerate(ints) if v > U64_MAX]
     if big:
-        res[np.asarray(big)] = _bpsw.bpsw_many([ints[i] for i in big], threads)
+        res[np.asarray(big)] = _bpsw.is_prime_many([ints[i] for i in big], threads)
     return res
 
 
@@ -136,7 +136,7 @@ def is_prime(n, *, threads=None):
         return _is_prime_array(n, t, "n")
     if isinstance(n, (list, tuple)):
         t = resolve_threads(threads)
-        ints = [as_int(v, f"n[{i}]") for i, v in enumerate(n)]
+        ints = [v if type(v) is int else as_int(v, f"n[{i}]") for i, v in enumerate(n)]
         return _is_prime_list(ints, t)
     if threads is not None:
         resolve_threads(threads)  # validate even when unused
@@ -167,18 +167,21 @@ def next_prime(n) -> int:
 GMP_SCAN_MAX_BITS = 2048
 
 
-def _window_scan(n: int) -> bool:
-    """Whether next/prev prime of n >= 2**64 scans sieved windows (the IFMA lanes where they
-    fit, else survivor by survivor through ``_gmp_bpsw``) instead of one GMP call."""
+def _window_scan(n: int, top_inclusive: bool = False) -> bool:
+    """Whether next/prev prime of n >= 2**64 scans sieved windows (the BPSW lanes of the chosen
+    route where they fit -- n of up to ``_bpsw.max_bits()`` bits for prev_prime, below for
+    next_prime, whose answer may be one bit longer -- else survivor by survivor through
+    ``_gmp_bpsw``) instead of one GMP call."""
     bits = n.bit_length()
-    return (_bpsw.USE_IFMA and bits < _bpsw.MAX_BITS) or bits > GMP_SCAN_MAX_BITS
+    fits = bits <= _bpsw.max_bits() if top_inclusive else bits < _bpsw.max_bits()
+    return (_bpsw.lanes_active() and fits) or bits > GMP_SCAN_MAX_BITS
 
 
 def _scan_params(bits: int) -> tuple[int, np.ndarray]:
     """(window width W, sieving primes below B) for the big next/prev-prime scans (beyond the
     IFMA lanes each survivor costs a GMP-speed BPSW, so sieving deeper pays: B = 2**20)."""
     b = (1 << 10 if bits <= 256 else 1 << 12 if bits <= 512 else 1 << 14 if bits <= 1536 else 1 << 16
-         if bits < _bpsw.MAX_BITS else 1 << 20)
+         if bits < _bpsw.max_bits() else 1 << 20)
     return max(256, 4 * bits), _bigcount.sieve_primes(b)
 
 
@@ -224,6 +227,6 @@ def prev_prime(n) -> int:
         if n == TWO64:
             return int(_primality.prev_prime_u64(U64_MAX))  # 2**64 - 1 is composite
         return int(_primality.prev_prime_u64(n))
-    if _window_scan(n):
+    if _window_scan(n, top_inclusive=True):
         return _prev_prime_big(n)
     return int(gmpy2.prev_prime(n))
