@@ -11,7 +11,6 @@
   cache every round) and warm (the same model after 20 samples), beside the randomized model.
 """
 import random
-from concurrent.futures import ProcessPoolExecutor
 
 import gmpy2
 import numpy as np
@@ -20,6 +19,7 @@ import sympy
 
 from nextdigit.models import generate
 from nextdigit import random_prime, random_primes
+from nextdigit._util.scale import process_pool
 from nextdigit.tasks.primes import DensityPrimeModel, ExactPrimeModel, RandomizedPrimeModel
 
 from conftest import ROUTES, bpsw_route
@@ -70,7 +70,7 @@ def test_random_prime(benchmark, bits, contender):
 def test_random_primes_parallel(benchmark, contender):
     benchmark.group = "random_primes 1024-bit x64"
     if contender == "nextdigit 2 processes":
-        with ProcessPoolExecutor(2) as ex:
+        with process_pool(2) as ex:   # forkserver: no fork of a threaded process
             ex.submit(int, 0).result()  # start the workers outside the timing
             res = benchmark.pedantic(lambda: random_primes(1024, 64, 1, base=2, executor=ex), rounds=3, iterations=1)
     else:

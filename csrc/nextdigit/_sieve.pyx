@@ -89,7 +89,9 @@ Layer 7 -- threads and interrupts
 A call splits its window into contiguous pieces, one independent sieve per piece (own segment,
 own buckets; the sieving primes are shared read-only), run with ``prange`` under ``nogil``.  The
 calling thread (OpenMP thread 0) checks ``PyErr_CheckSignals`` (briefly taking the GIL) after
-each segment once ~0.1 s has passed since the last check; a pending exception (``KeyboardInterrupt``
+each segment, and every 65536 sieving primes while it places them (near 2**64 the first segment
+places ~2e8 of them, about a second), once ~0.1 s has passed since the last check; a pending
+exception (``KeyboardInterrupt``
 on Ctrl-C) stops every piece at its next segment and is re-raised by the entry point.
 """
 from cython.parallel cimport prange, threadid
@@ -511,6 +513,18 @@ cdef int sieve_loop(Run* r, Work* wk) noexcept nogil:
             if (p * p) // 30 > last_byte:
                 break
             pi += 1
+            if (pi & 0xFFFF) == 0:        # near 2**64 the first segment places ~2e8 primes (~1 s):
+                if r.abort[0]:            # poll for Ctrl-C here too (layer 7)
+                    return 0
+                if r.tid == 0:
+                    t = now()
+                    if t - t_last > 0.1:
+                        t_last = t
+                        with gil:
+                            if check_signals() != 0:
+                                r.abort[0] = 1
+                        if r.abort[0]:
+                            return 0
             ab = first_multiple(p, 30 * segb, &w)
             if ab > b_hi:
                 continue                  # never hits the window
@@ -676,6 +690,7 @@ DEFAULT_SEG_BYTES = 1 << 18        # 256 KiB: 7.9 million integers per segment
 DEFAULT_CHUNK_BYTES = 1 << 15      # 32 KiB of the 48 KiB L1d
 DEFAULT_SMALL_MAX = 1 << 13        # primes below this are sieved chunk by chunk
 DEFAULT_MED_MAX = 1 << 18          # primes below this (and >= SMALL_MAX) segment by segment
+cdef size_t COPY_BLOCK = 1 << 24   # bytes of list output copied between two signal checks
 
 
 cdef class _Pieces:
@@ -785,10 +800,19 @@ def run(int consume, const uint64_t[::1] piece_lo, const uint64_t[::1] piece_hi,
         pos += 1
     cdef char* dst = <char*>cnp_data(out)
     cdef size_t item = 8 if consume == CONSUME_LIST64 else 4
+    cdef size_t done, step
     for k in range(npieces):
-        if rr[k].out_n:
-            memcpy(dst + pos * item, rr[k].out, rr[k].out_n * item)
-            pos += rr[k].out_n
+        # copied in blocks of COPY_BLOCK bytes with a signal check after each: filling a fresh
+        # 800 MB array (the primes below 2**32) is page faults for seconds on some machines
+        done = 0
+        while done < rr[k].out_n:
+            step = rr[k].out_n - done
+            if step * item > COPY_BLOCK:
+                step = COPY_BLOCK // item
+            memcpy(dst + (pos + done) * item, <char*>rr[k].out + done * item, step * item)
+            done += step
+            _raise_if(check_signals() != 0)
+        pos += rr[k].out_n
     return out
 
 

@@ -50,7 +50,7 @@ import os
 import gmpy2
 import numpy as np
 
-from . import _bigwin, _lanes, _primality
+from . import _bigwin, _gmp_bpsw, _lanes, _primality
 from ._util.validate import U64_MAX
 
 LANES = _lanes.LANES
@@ -131,7 +131,8 @@ def lanes_active() -> bool:
 def _gmp(numbers) -> np.ndarray:
     global GMP_CALLS
     GMP_CALLS += len(numbers)
-    return np.fromiter((gmpy2.is_prime(n, 1) for n in numbers), dtype=bool, count=len(numbers))
+    # _gmp_bpsw: GMP's BPSW, in interruptible steps beyond a few thousand bits
+    return np.fromiter((_gmp_bpsw.is_prime(n) for n in numbers), dtype=bool, count=len(numbers))
 
 
 def limbs_array(numbers, nl: int | None = None) -> np.ndarray:
@@ -296,7 +297,7 @@ def first_prime(candidates: list[int], nl: int | None = None) -> int | None:
         global GMP_CALLS
         for c in candidates:
             GMP_CALLS += 1
-            if gmpy2.is_prime(c, 1):
+            if _gmp_bpsw.is_prime(c):      # interruptible steps for the biggest numbers
                 return c
         return None
     step = LANES if route in VECTOR_ROUTES else 1

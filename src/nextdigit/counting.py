@@ -73,9 +73,9 @@ import threading
 import numpy as np
 
 from . import _bigcount, _primality, _sieve
-from ._util.scale import run_tasks
+from ._util.scale import check_checkpoint, check_executor, check_progress, run_tasks
 from ._util.threads import resolve_threads
-from ._util.validate import as_int
+from ._util.validate import as_int, short
 
 __all__ = ["count_primes", "primes_between", "prime_histogram", "can_count_exactly", "MAX_SPAN", "MAX_BIG_SPAN",
            "MAX_LIST", "PIECE"]
@@ -86,6 +86,7 @@ MAX_BUCKETS = 1 << 28
 MAX_LIST = 1 << 27
 WINDOW_SUB = 1 << 24          # window mode works through sub-windows of this many integers
 _MIN_PIECE = 1 << 25          # smallest piece worth its own thread in the full sieve
+GEN_PIECE = 1 << 28           # largest piece when generating sieving primes (~0.3 s: Ctrl-C latency)
 _CACHE_MAX_BYTES = 256 << 20  # sieving-prime arrays larger than this are not kept
 
 _MODES = (None, "sieve", "window")
@@ -129,7 +130,11 @@ def _sieving_primes(limit: int, threads: int = 1) -> np.ndarray:
     if limit < 1 << 16:
         return _upto(_base(), limit)
     want = min(max(limit, 1 << 20), (1 << 32) - 1)
-    arr = _run_pieces(2, 0, want, _base(), threads)       # consume 2: list as uint32
+    # consume 2: list as uint32.  Pieces of at most GEN_PIECE integers (16 up to 2**32): only
+    # the calling thread can see Ctrl-C, and with one piece per thread it would stop polling
+    # once its own piece is done while the others run on for seconds.
+    plo, phi = _split(0, want, max(_n_pieces(0, want, threads), -(-(want + 1) // GEN_PIECE)))
+    arr = _sieve.run(2, plo, phi, _base(), threads=threads)
     with _cache_lock:
         if want > _cache_limit and arr.nbytes <= _CACHE_MAX_BYTES:
             _cache_primes, _cache_limit = arr, want
@@ -269,14 +274,19 @@ def _interval(a, b) -> tuple[int, int]:
     a = as_int(a, "a")
     b = as_int(b, "b")
     if a > b:
-        raise ValueError(f"a must be <= b (the interval is [a, b)), got a={a} > b={b}")
+        raise ValueError(f"a must be <= b (the interval is [a, b)), got a={short(a)} > b={short(b)}")
     return a, b
+
+
+def _check_scale(executor, checkpoint, progress):
+    """The split-job arguments, validated before any work (``nextdigit._util.scale``)."""
+    return check_executor(executor), check_checkpoint(checkpoint), check_progress(progress)
 
 
 def _check_span(span: int, what: str) -> None:
     if span > MAX_SPAN:
         raise ValueError(
-            f"{what} = {span} is too large to sieve (limit {MAX_SPAN:.0e} integers); count "
+            f"{what} = {short(span)} is too large to sieve (limit {MAX_SPAN:.0e} integers); count "
             "long ranges below 2**64 with count_primes (prime_pi route) or fewer, wider buckets"
         )
 
@@ -308,14 +318,21 @@ def _pi(x: int, threads: int) -> int:
 MAX_BIG_SPAN = _bigcount.MAX_SPAN
 
 
-def _big_offsets(lo: int, hi: int, threads: int) -> np.ndarray:
-    """Offsets from ``lo`` (>= 2**64) of the primes in [lo, hi), uint64."""
-    if hi - lo > MAX_BIG_SPAN:
+def _check_big_span(lo: int, hi: int, what: str = "b - a") -> None:
+    """The part of [lo, hi) at or above 2**64 must be a window of at most MAX_BIG_SPAN integers
+    (checked before any work, also when a part below 2**64 is counted first)."""
+    span = hi - max(lo, TWO64)
+    if span > MAX_BIG_SPAN:
         raise ValueError(
-            f"b - a = {hi - lo} above 2**64 is too large to count exactly (limit {MAX_BIG_SPAN:.0e}); "
+            f"{what} = {short(span)} above 2**64 is too large to count exactly (limit {MAX_BIG_SPAN:.0e}); "
             "use the approximate route: nextdigit.density.density_mass (li or R) or "
             "nextdigit.tasks.primes.DensityPrimeModel"
         )
+
+
+def _big_offsets(lo: int, hi: int, threads: int) -> np.ndarray:
+    """Offsets from ``lo`` (>= 2**64) of the primes in [lo, hi), uint64."""
+    _check_big_span(lo, hi)
     return _bigcount.window_prime_offsets(lo, hi - lo, threads=threads)
 
 
@@ -340,8 +357,11 @@ def count_primes(a, b, *, threads=None, executor=None, checkpoint=None, progress
     """
     a, b = _interval(a, b)
     t = resolve_threads(threads)
+    executor, checkpoint, progress = _check_scale(executor, checkpoint, progress)
     _check_mode(_mode)
     lo = max(a, 0)
+    if b > TWO64:
+        _check_big_span(lo, b)
     if executor is not None or checkpoint is not None or progress:
         if b > TWO64:
             raise ValueError("executor/checkpoint/progress apply to intervals below 2**64")
@@ -376,6 +396,17 @@ def primes_between(a, b, *, threads=None, _mode=None) -> np.ndarray:
     t = resolve_threads(threads)
     _check_mode(_mode)
     lo = max(a, 0)
+    if b > lo:  # every size limit before any work: the span(s), then the length of the result
+        if b > TWO64:
+            _check_big_span(lo, b)
+        if lo < TWO64:
+            _check_span(min(b, TWO64) - lo, "b - a")
+        est = (b - lo) / max(1.0, math.log(max(b, 3)) - 1.1)
+        if est > MAX_LIST:
+            raise ValueError(
+                f"primes_between({short(a)}, {short(b)}) would return about {est:.3g} primes, more than the "
+                f"limit {MAX_LIST} (2**27); use count_primes or prime_histogram instead"
+            )
     if b > TWO64:
         # Python ints out: an object array (the values do not fit uint64)
         big_lo = max(lo, TWO64)
@@ -386,13 +417,6 @@ def primes_between(a, b, *, threads=None, _mode=None) -> np.ndarray:
         return out
     if lo >= b:
         return np.empty(0, dtype=np.uint64)
-    _check_span(b - lo, "b - a")
-    est = (b - lo) / max(1.0, math.log(max(b, 3)) - 1.1)
-    if est > MAX_LIST:
-        raise ValueError(
-            f"primes_between({a}, {b}) would return about {est:.3g} primes, more than the "
-            f"limit {MAX_LIST} (2**27); use count_primes or prime_histogram instead"
-        )
     return _u64_list(lo, b - 1, t, _mode)
 
 
@@ -431,14 +455,17 @@ def prime_histogram(a, width, m, *, threads=None, executor=None, checkpoint=None
     width = as_int(width, "width")
     m = as_int(m, "m")
     if width < 1:
-        raise ValueError(f"width must be >= 1, got {width}")
+        raise ValueError(f"width must be >= 1, got {short(width)}")
     if m < 1:
-        raise ValueError(f"m must be >= 1, got {m}")
+        raise ValueError(f"m must be >= 1, got {short(m)}")
     if m > MAX_BUCKETS:
-        raise ValueError(f"m must be <= {MAX_BUCKETS} (2**28 buckets = 2 GiB of counts), got {m}")
+        raise ValueError(f"m must be <= {MAX_BUCKETS} (2**28 buckets = 2 GiB of counts), got {short(m)}")
     t = resolve_threads(threads)
+    executor, checkpoint, progress = _check_scale(executor, checkpoint, progress)
     _check_mode(_mode)
     end = a + width * m
+    if end > TWO64:
+        _check_big_span(a, end, "width * m")   # before the buckets below 2**64 are sieved
     if executor is not None or checkpoint is not None or progress:
         if end > TWO64 or a < 0:
             raise ValueError("executor/checkpoint/progress apply to histograms within [0, 2**64]")

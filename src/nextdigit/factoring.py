@@ -17,7 +17,7 @@ import gmpy2
 import sympy
 
 from .primality import is_prime
-from ._util.validate import as_int
+from ._util.validate import as_int, short
 
 __all__ = ["rho_factor", "factor"]
 
@@ -27,10 +27,17 @@ _BATCH = 128
 def rho_factor(n, budget: int | None = None, seed: int = 1):
     """A non-trivial factor of composite ``n`` (> 3), or None when ``budget`` iterations ran out."""
     n = as_int(n, "n")
+    if budget is not None:
+        budget = as_int(budget, "budget")
+        if budget < 1:
+            raise ValueError(f"budget must be None or >= 1, got {short(budget)}")
+    seed = as_int(seed, "seed")
     if n < 4:
-        raise ValueError(f"n must be a composite >= 4, got {n}")
+        raise ValueError(f"n must be a composite >= 4, got {short(n)}")
     if n % 2 == 0:
         return 2
+    if is_prime(n):   # rho never splits a prime: it would search for ever
+        raise ValueError(f"n must be composite, got the prime {short(n)}")
     N = gmpy2.mpz(n)
     spent = 0
     c = seed
@@ -70,7 +77,7 @@ def factor(n) -> dict[int, int]:
     """Prime factorization {p: e} of n >= 1 (rho below 2**128, sympy.factorint beyond)."""
     n = as_int(n, "n")
     if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
+        raise ValueError(f"n must be >= 1, got {short(n)}")
     if n.bit_length() > 128:
         return {int(p): int(e) for p, e in sympy.factorint(n).items()}
     out: dict[int, int] = {}

@@ -42,9 +42,9 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from ._util.rng import as_generator, uniform_below
-from ._util.scale import checkpoint_seed, run_tasks, seed_sequences
-from ._util.validate import as_int, check_base
+from ._util.rng import as_generator, check_rng, uniform_below
+from ._util.scale import check_checkpoint, check_executor, check_progress, checkpoint_seed, run_tasks, seed_sequences
+from ._util.validate import as_bool, as_int, as_int_in, as_sequence, check_base, check_result_size, short
 
 __all__ = [
     "END",
@@ -83,12 +83,13 @@ class Vocabulary:
     def __init__(self, base: int = 10, extra=()):
         self.base = b = check_base(base)
         self.digits = tuple(_DIGIT_CHARS[:b])
-        extra = tuple(extra)
+        extra = tuple(extra) if isinstance(extra, str) else tuple(
+            as_sequence(extra, "extra", "a string or a sequence of single-character tokens"))
         reserved = set(self.digits) | {"(", ",", ")", END}
         for t in extra:
             if not isinstance(t, str) or len(t) != 1 or t in reserved or extra.count(t) > 1:
                 raise ValueError(f"extra tokens must be distinct single characters outside the digits "
-                                 f"and '(),$', got {t!r}")
+                                 f"and '(),$', got {short(t)}")
         self.extra = extra
         self.tokens = self.digits + extra + ("(", ",", ")", END)
         self._index = {t: i for i, t in enumerate(self.tokens)}
@@ -109,8 +110,8 @@ class Vocabulary:
     def index(self, token: str) -> int:
         try:
             return self._index[token]
-        except KeyError:
-            raise ValueError(f"{token!r} is not a token of {self!r}") from None
+        except (KeyError, TypeError):
+            raise ValueError(f"{short(token)} is not a token of {self!r}") from None
 
     def point_mass(self, token: str) -> np.ndarray:
         """A probability vector with all its mass on ``token``."""
@@ -149,6 +150,21 @@ class AutoregressiveModel(Protocol):
 
 def _name(model) -> str:
     return getattr(model, "name", None) or type(model).__name__
+
+
+def _check_model(model):
+    """A model of the plain signature: a ``vocab`` and a callable ``next_token_distribution``
+    (or ``next_token_counts``, which ``generate`` prefers)."""
+    if not isinstance(getattr(model, "vocab", None), Vocabulary) or not (
+            callable(getattr(model, "next_token_distribution", None))
+            or callable(getattr(model, "next_token_counts", None))):
+        raise TypeError(f"model must have a Vocabulary vocab and a next_token_distribution (or next_token_counts) "
+                        f"method, not {type(model).__name__}")
+    return model
+
+
+def _check_max_tokens(max_tokens) -> int:
+    return as_int_in(max_tokens, "max_tokens", 1)
 
 
 def validate_distribution(model, prompt: str, output: str, dist) -> np.ndarray:
@@ -215,10 +231,9 @@ def generate(model, prompt: str = "", rng=None, max_tokens: int = 100_000, *, ou
     Raises ``ModelError`` if the model returns an invalid distribution and ``RuntimeError`` if it
     has not ended after ``max_tokens`` tokens.
     """
+    _check_model(model)
     prompt = _check_text("prompt", prompt)
-    max_tokens = as_int(max_tokens, "max_tokens")
-    if max_tokens < 1:
-        raise ValueError(f"max_tokens must be >= 1, got {max_tokens}")
+    max_tokens = _check_max_tokens(max_tokens)
     gen = as_generator(rng)
     vocab = model.vocab
     output_prefix = _check_text("output_prefix", output_prefix)
@@ -239,11 +254,23 @@ def generate(model, prompt: str = "", rng=None, max_tokens: int = 100_000, *, ou
 GENERATE_CHUNK = 4096  # samples per task of generate_many (fixed: the split must not depend on the executor)
 
 
+def _str_bytes(model) -> int:
+    """Bytes per output in a list of str (object header, pointer, characters): the size check
+    of generate_many and sample_deterministic_batch, computed from the arguments."""
+    n = getattr(model, "digits", None)
+    return 57 + (n if isinstance(n, int) else 8)
+
+
 def _generate_chunk(model, count: int, prompt: str, seed, max_tokens: int) -> list[str]:
     gen = np.random.default_rng(seed)
     fast = getattr(model, "sample_many", None)
     if fast is not None and prompt == "":
-        return list(fast(count, gen))
+        out = list(fast(count, gen))
+        # the batched path must keep generate's contract: an output of L one-character tokens
+        # takes L + 1 steps (the end token too), more than max_tokens is a RuntimeError
+        if any(len(x) + 1 > max_tokens for x in out):
+            raise RuntimeError(f"model {_name(model)} did not emit the end token within max_tokens={max_tokens}")
+        return out
     return [generate(model, prompt, gen, max_tokens) for _ in range(count)]
 
 
@@ -258,13 +285,15 @@ def generate_many(model, size: int, prompt: str = "", rng=None, max_tokens: int 
     (``sample_many(count, generator)``) use it inside each chunk. ``checkpoint`` (a file; needs an
     int ``rng``) and ``progress`` as in ``nextdigit._util.scale``.
     """
-    size = as_int(size, "size")
-    if size < 0:
-        raise ValueError(f"size must be >= 0, got {size}")
+    _check_model(model)
+    size = as_int_in(size, "size", 0)
     prompt = _check_text("prompt", prompt)
-    max_tokens = as_int(max_tokens, "max_tokens")
-    if max_tokens < 1:
-        raise ValueError(f"max_tokens must be >= 1, got {max_tokens}")
+    max_tokens = _check_max_tokens(max_tokens)
+    check_result_size(size, _str_bytes(model), "size", "the list of outputs")
+    check_rng(rng)
+    check_executor(executor)
+    checkpoint = check_checkpoint(checkpoint)
+    progress = check_progress(progress)
     sizes = [min(GENERATE_CHUNK, size - i) for i in range(0, size, GENERATE_CHUNK)]
     key = {"job": "generate_many", "model": _name(model), "size": size, "prompt": prompt,
            "seed": checkpoint_seed(rng, checkpoint)}
@@ -280,6 +309,10 @@ def sample_deterministic_batch(model, size: int, rng=None, max_tokens: int = 100
 
     Equal in distribution to ``size`` calls of ``generate`` (it is the same process, batched).
     """
+    _check_model(model)
+    size = as_int_in(size, "size", 0)
+    max_tokens = _check_max_tokens(max_tokens)
+    check_result_size(size, _str_bytes(model), "size", "the list of outputs")
     gen = as_generator(rng)
     vocab = model.vocab
     counts_fn = getattr(model, "next_token_counts", None)
@@ -320,8 +353,10 @@ def log_prob(model, prompt: str, response: str, *, end: bool = True):
     Returns ``(logp, exact)``: ``logp`` a float (``-inf`` for impossible responses) and
     ``exact`` a ``Fraction`` when the model offers ``next_token_counts``, else ``None``.
     """
+    _check_model(model)
     prompt = _check_text("prompt", prompt)
     response = _check_text("response", response)
+    end = as_bool(end, "end")
     if not getattr(model, "deterministic", False):
         raise ValueError(f"log_prob needs a deterministic model; {_name(model)} is randomized")
     vocab = model.vocab
@@ -330,7 +365,10 @@ def log_prob(model, prompt: str, response: str, *, end: bool = True):
     logp = 0.0
     exact = Fraction(1) if counts_fn is not None else None
     for k, tok in enumerate(tokens):
-        i = vocab.index(tok)
+        try:
+            i = vocab.index(tok)
+        except ValueError:
+            raise ValueError(f"response {short(response)} has {tok!r}, which is not a token of {vocab!r}") from None
         text = response[:k]
         if counts_fn is not None:
             c = _validate_counts(model, prompt, text, counts_fn(prompt, text))
@@ -371,7 +409,7 @@ class SeedTextModel:
     def _check_seed(self, seed) -> int:
         s = as_int(seed, "seed")
         if not 0 <= s < self.seed_space:
-            raise ValueError(f"seed must be in [0, {self.seed_space}), got {s}")
+            raise ValueError(f"seed must be in [0, {short(self.seed_space)}), got {short(s)}")
         return s
 
     def text(self, seed) -> str:
@@ -394,8 +432,17 @@ def generate_with_seed(model, prompt: str = "", rng=None, *, output_prefix: str 
                        max_tokens: int = 10_000):
     """Draw the hidden seed (uniform in [0, model.seed_space)) unless given, then run the
     deterministic model; returns ``(output, seed)``."""
+    space = as_int(getattr(model, "seed_space", None), "model.seed_space")
+    prompt = _check_text("prompt", prompt)
+    output_prefix = _check_text("output_prefix", output_prefix)
+    max_tokens = _check_max_tokens(max_tokens)
     gen = as_generator(rng)
-    s = uniform_below(gen, model.seed_space) if seed is None else as_int(seed, "seed")
+    if seed is None:
+        s = uniform_below(gen, space)
+    else:
+        s = as_int(seed, "seed")
+        if not 0 <= s < space:
+            raise ValueError(f"seed must be in [0, {short(space)}), got {short(s)}")
     output = output_prefix
     for _ in range(max_tokens):
         dist = model.next_token_distribution(prompt, output, s)
@@ -403,11 +450,16 @@ def generate_with_seed(model, prompt: str = "", rng=None, *, output_prefix: str 
         if tok == END:
             return output, s
         output += tok
-    raise RuntimeError(f"{model.name} did not end within max_tokens={max_tokens}")
+    raise RuntimeError(f"{_name(model)} did not end within max_tokens={max_tokens}")
 
 
 def generate_with_hidden(model, prompt: str = "", rng=None, *, output_prefix: str = "", max_tokens: int = 10_000):
     """Run a hidden-stream model; returns ``(output, hidden)``."""
+    if not callable(getattr(model, "step", None)):
+        raise TypeError(f"model must be a hidden-stream model (with a step method), not {type(model).__name__}")
+    prompt = _check_text("prompt", prompt)
+    output_prefix = _check_text("output_prefix", output_prefix)
+    max_tokens = _check_max_tokens(max_tokens)
     gen = as_generator(rng)
     hidden, output = "", output_prefix
     for _ in range(max_tokens):
@@ -420,4 +472,4 @@ def generate_with_hidden(model, prompt: str = "", rng=None, *, output_prefix: st
             return output, hidden
         else:
             output += tok
-    raise RuntimeError(f"{model.name} did not end within max_tokens={max_tokens}")
+    raise RuntimeError(f"{_name(model)} did not end within max_tokens={max_tokens}")

@@ -14,7 +14,7 @@ import math
 
 from . import _pi
 from ._util.threads import resolve_threads
-from ._util.validate import U64_MAX, as_int
+from ._util.validate import U64_MAX, as_int, short
 from .counting import primes_between
 from .pi import SMALL_LIMIT, _progress_flag, prime_pi
 
@@ -116,7 +116,7 @@ def nth_prime(n, *, threads=None, progress=False) -> int:
     nthreads = resolve_threads(threads)
     show = _progress_flag(progress)
     if not 1 <= nv <= PI_U64_MAX:
-        raise ValueError(f"n must be in [1, pi(2**64 - 1) = {PI_U64_MAX}], got {nv}")
+        raise ValueError(f"n must be in [1, pi(2**64 - 1) = {PI_U64_MAX}], got {short(nv)}")
     if nv <= _PI_SMALL:                  # p_n < SMALL_LIMIT: the cached sieve table
         return int(_pi.nth_prime_small(nv, SMALL_LIMIT))
     x0 = min(max(_inverse_r(nv), SMALL_LIMIT), U64_MAX)

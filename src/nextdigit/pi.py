@@ -26,7 +26,7 @@ from collections import OrderedDict
 
 from . import _pi
 from ._util.threads import resolve_threads
-from ._util.validate import U64_MAX, as_int
+from ._util.validate import U64_MAX, as_int, short
 
 __all__ = ["prime_pi", "clear_cache", "cache_info"]
 
@@ -64,8 +64,8 @@ def prime_pi(x, *, threads=None, progress=False) -> int:
         Any integer (Python int, numpy integer, gmpy2 mpz); ``x < 2`` gives 0.  ``bool`` and
         floats are refused (TypeError); ``x > 2**64 - 1`` raises ValueError.
     threads : int or None
-        Worker threads (None: every usable core, honouring ``OMP_NUM_THREADS``).  The result
-        does not depend on it.
+        Worker threads (None: every usable core, honouring ``OMP_NUM_THREADS``; at most
+        4 x the CPUs this process may use, else ValueError).  The result does not depend on it.
     progress : bool
         Show a tqdm progress bar when the call is expected to take more than a few seconds.
 
@@ -82,7 +82,7 @@ def prime_pi(x, *, threads=None, progress=False) -> int:
     if xv < 2:
         return 0
     if xv > U64_MAX:
-        raise ValueError(f"x must be in [-inf, 2**64 - 1 = {U64_MAX}], got {xv}")
+        raise ValueError(f"x must be in [-inf, 2**64 - 1 = {U64_MAX}], got {short(xv)}")
     with _lock:
         hit = _cache.get(xv)
         if hit is not None:

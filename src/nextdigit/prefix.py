@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._util.validate import as_int, check_base, check_digits
-from .counting import count_primes, prime_histogram
+from ._util.threads import resolve_threads
+from ._util.validate import as_int, as_sequence, check_base, check_digits, int_to_str, short, str_to_int
+from .counting import MAX_BUCKETS, count_primes, prime_histogram
 
 __all__ = ["prefix_count", "digit_counts", "digit_counts_batch", "prefix_table", "prefix_interval"]
 
@@ -47,21 +48,18 @@ def _parse_prefix(prefix, base: int, name: str = "prefix") -> tuple[int, int]:
         s = prefix.strip().lower()
         if s == "":
             return 0, 0
+        digits = _DIGITS[:base]
         for ch in s:
-            if ch not in _DIGITS[:base]:
-                raise ValueError(f"{name} {prefix!r} has {ch!r}, which is not a base-{base} digit")
+            if ch not in digits:
+                raise ValueError(f"{name} {short(prefix)} has {ch!r}, which is not a base-{base} digit")
         if s[0] == "0":
-            raise ValueError(f"{name} {prefix!r} has a leading zero (n-digit numbers start with 1..{_DIGITS[base - 1]})")
-        return int(s, base), len(s)
+            raise ValueError(f"{name} {short(prefix)} has a leading zero (n-digit numbers start with "
+                             f"1..{_DIGITS[base - 1]})")
+        return str_to_int(s, base), len(s)
     v = as_int(prefix, name)
     if v < 1:
-        raise ValueError(f"{name} must be a positive int or a digit string, got {v}")
-    length = 0
-    t = v
-    while t:
-        t //= base
-        length += 1
-    return v, length
+        raise ValueError(f"{name} must be a positive int or a digit string, got {short(v)}")
+    return v, len(int_to_str(v, base))
 
 
 def prefix_interval(prefix, digits, base=10) -> tuple[int, int]:
@@ -89,6 +87,7 @@ def prefix_count(prefix, digits, base=10, *, threads=None) -> int:
     >>> prefix_count("", 3), prefix_count("1", 3), prefix_count("97", 2)
     (143, 21, 1)
     """
+    resolve_threads(threads)
     lo, hi = prefix_interval(prefix, digits, base)
     return int(count_primes(lo, hi, threads=threads))
 
@@ -102,6 +101,7 @@ def digit_counts(prefix, digits, base=10, *, threads=None) -> np.ndarray:
     """
     b = _check_base(base)
     n = _check_digits(digits)
+    resolve_threads(threads)
     v, k = _parse_prefix(prefix, b)
     if k >= n:
         raise ValueError(f"prefix has {k} digits; a next digit needs fewer than digits={n}")
@@ -127,8 +127,8 @@ def digit_counts_batch(prefixes, digits, base=10, *, threads=None) -> np.ndarray
     """
     b = _check_base(base)
     n = _check_digits(digits)
-    if isinstance(prefixes, (str, bytes)):
-        raise TypeError("prefixes must be a sequence of prefixes, not a single string")
+    resolve_threads(threads)
+    prefixes = as_sequence(prefixes, "prefixes", "a sequence of prefixes (digit strings or positive ints)")
     parsed = [_parse_prefix(p, b, f"prefixes[{i}]") for i, p in enumerate(prefixes)]
     m = len(parsed)
     out = np.zeros((m, b), dtype=np.uint64)
@@ -143,7 +143,7 @@ def digit_counts_batch(prefixes, digits, base=10, *, threads=None) -> np.ndarray
             while j < m and parsed[j][1] == k and parsed[j][0] == v + (j - i):
                 j += 1
         if k == 0 or j == i + 1:
-            out[i] = digit_counts("" if k == 0 else _to_str(v, b), n, b, threads=threads)
+            out[i] = digit_counts("" if k == 0 else int_to_str(v, b), n, b, threads=threads)
         else:
             width = b ** (n - k - 1)
             hist = prime_histogram(v * b * width, width, (j - i) * b, threads=threads)
@@ -167,10 +167,18 @@ def prefix_table(digits, depth, base=10, *, threads=None) -> list[np.ndarray]:
     n = _check_digits(digits)
     d = as_int(depth, "depth")
     if not 0 <= d < n:
-        raise ValueError(f"depth must be in [0, digits-1] = [0, {n - 1}], got {d}")
+        raise ValueError(f"depth must be in [0, digits-1] = [0, {n - 1}], got {short(d)}")
+    resolve_threads(threads)
     width = b ** (n - d - 1)
     m = (b - 1) * b**d
+    if m > MAX_BUCKETS:  # the finest level is one histogram of m buckets
+        raise ValueError(f"depth={d} needs {(b - 1)} * {b}**{d} = {short(m)} prefixes at the finest level, more than "
+                         f"{MAX_BUCKETS} (2**28 counts = 2 GiB); use a smaller depth")
     finest = np.asarray(prime_histogram(b ** (n - 1), width, m, threads=threads), dtype=np.uint64)
+    if d == 0:                             # the first digit only: m = base - 1 buckets, no level above
+        first = np.zeros((1, b), dtype=np.uint64)
+        first[0, 1:] = finest
+        return [first]
     tables = [None] * (d + 1)
     level = finest.reshape(-1, b)          # rows: prefixes of length d (+ leading digit 1..b-1)
     for k in range(d, 0, -1):
@@ -183,8 +191,4 @@ def prefix_table(digits, depth, base=10, *, threads=None) -> list[np.ndarray]:
 
 
 def _to_str(v: int, base: int) -> str:
-    s = []
-    while v:
-        v, r = divmod(v, base)
-        s.append(_DIGITS[r])
-    return "".join(reversed(s))
+    return int_to_str(v, base)

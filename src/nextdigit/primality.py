@@ -27,7 +27,13 @@ W = 4 * bits numbers next to n are sieved by the primes below B (``_bigwin``; B 
 survivors, nearest to n first, go through BPSW eight at a time (``_bpsw.first_prime``); the
 first prime in that order is the answer.  Measured against ``gmpy2.next_prime`` on random
 inputs: about 2x / 1.7-2.9x / 4x faster at 200 / 333 / 1024 bits (runs vary at 333 bits).
-Without IFMA: gmpy2's functions.
+Without IFMA: gmpy2's functions up to ``GMP_SCAN_MAX_BITS`` = 2048 bits.  Beyond the lanes
+(``_bpsw.max_bits()``) and beyond 2048 bits on every CPU the same window scan runs (sieving to
+B = 2**20) with each survivor tested by ``_gmp_bpsw.is_prime``, which is GMP's BPSW up to
+``STEP_BITS`` = 6000 bits and the same test in interruptible steps above: one
+``gmpy2.next_prime`` call at 14000 bits runs for minutes and ignores Ctrl-C, the scan answers
+SIGINT within a step.  ``is_prime`` of a single number above ``STEP_BITS`` bits takes the
+stepwise route too.
 
 Bad input: ``bool``, ``float`` (even 7.0), ``str``, ``None`` and float/bool/string arrays raise
 ``TypeError`` naming the argument; negative numbers, 0 and 1 are simply not prime.
@@ -39,9 +45,9 @@ import math
 import gmpy2
 import numpy as np
 
-from . import _bigcount, _bigwin, _bpsw, _primality
+from . import _bigcount, _bigwin, _bpsw, _gmp_bpsw, _primality
 from ._util.threads import resolve_threads
-from ._util.validate import TWO64, U64_MAX, as_int
+from ._util.validate import TWO64, U64_MAX, as_int, short
 
 __all__ = ["is_prime", "next_prime", "prev_prime"]
 
@@ -54,8 +60,9 @@ def _survives_prefilter(n: int) -> bool:
 
 
 def _is_prime_big(n: int) -> bool:
-    """Primality of n >= 2**64 (BPSW via GMP after a gcd prefilter)."""
-    return _survives_prefilter(n) and bool(gmpy2.is_prime(n, 1))
+    """Primality of n >= 2**64 (BPSW via GMP after a gcd prefilter; in interruptible steps
+    above ``_gmp_bpsw.STEP_BITS`` bits)."""
+    return _survives_prefilter(n) and _gmp_bpsw.is_prime(n)
 
 
 def _is_prime_int(n: int) -> bool:
@@ -110,7 +117,8 @@ def is_prime(n, *, threads=None):
         Any size.  Values below 2**64 are decided exactly (deterministic BPSW); larger values by
         BPSW through GMP (no counterexample is known).
     threads : int or None
-        Threads for array input (None: all usable cores, honouring ``OMP_NUM_THREADS``).
+        Threads for array input (None: all usable cores, honouring ``OMP_NUM_THREADS``; at most
+        4 x the CPUs this process may use, else ValueError: ``nextdigit._util.threads``).
 
     Returns
     -------
@@ -149,14 +157,31 @@ def next_prime(n) -> int:
         if p:
             return int(p)
         n = U64_MAX  # no prime in (n, 2**64): continue from there
-    if _bpsw.lanes_active() and n.bit_length() < _bpsw.max_bits():
+    if _window_scan(n):
         return _next_prime_big(n)
     return int(gmpy2.next_prime(n))
 
 
+#: Above this many bits next_prime / prev_prime scan sieved windows themselves on every CPU: one
+#: ``gmpy2.next_prime`` call there runs for seconds to minutes and cannot be interrupted.
+GMP_SCAN_MAX_BITS = 2048
+
+
+def _window_scan(n: int, top_inclusive: bool = False) -> bool:
+    """Whether next/prev prime of n >= 2**64 scans sieved windows (the BPSW lanes of the chosen
+    route where they fit -- n of up to ``_bpsw.max_bits()`` bits for prev_prime, below for
+    next_prime, whose answer may be one bit longer -- else survivor by survivor through
+    ``_gmp_bpsw``) instead of one GMP call."""
+    bits = n.bit_length()
+    fits = bits <= _bpsw.max_bits() if top_inclusive else bits < _bpsw.max_bits()
+    return (_bpsw.lanes_active() and fits) or bits > GMP_SCAN_MAX_BITS
+
+
 def _scan_params(bits: int) -> tuple[int, np.ndarray]:
-    """(window width W, sieving primes below B) for the big next/prev-prime scans."""
-    b = 1 << 10 if bits <= 256 else 1 << 12 if bits <= 512 else 1 << 14 if bits <= 1536 else 1 << 16
+    """(window width W, sieving primes below B) for the big next/prev-prime scans (beyond the
+    IFMA lanes each survivor costs a GMP-speed BPSW, so sieving deeper pays: B = 2**20)."""
+    b = (1 << 10 if bits <= 256 else 1 << 12 if bits <= 512 else 1 << 14 if bits <= 1536 else 1 << 16
+         if bits < _bpsw.max_bits() else 1 << 20)
     return max(256, 4 * bits), _bigcount.sieve_primes(b)
 
 
@@ -197,11 +222,11 @@ def prev_prime(n) -> int:
     """
     n = as_int(n, "n")
     if n <= 2:
-        raise ValueError(f"n must be > 2 (there is no prime below 2), got {n}")
+        raise ValueError(f"n must be > 2 (there is no prime below 2), got {short(n)}")
     if n <= TWO64:
         if n == TWO64:
             return int(_primality.prev_prime_u64(U64_MAX))  # 2**64 - 1 is composite
         return int(_primality.prev_prime_u64(n))
-    if _bpsw.lanes_active() and n.bit_length() <= _bpsw.max_bits():
+    if _window_scan(n, top_inclusive=True):
         return _prev_prime_big(n)
     return int(gmpy2.prev_prime(n))

@@ -29,8 +29,9 @@ from concurrent.futures import Executor
 import numpy as np
 
 from . import _bpsw, _lanes, _randprime
-from ._util.rng import as_generator
-from ._util.validate import U64_MAX, as_int, check_base, check_digits
+from ._util.rng import as_generator, seed_sequences
+from ._util.scale import check_executor
+from ._util.validate import U64_MAX, as_int, check_base, check_digits, check_result_size, short
 
 __all__ = ["random_prime", "random_primes", "big_random_prime"]
 
@@ -135,14 +136,15 @@ def random_primes(digits, size, rng=None, base=10, *, executor: Executor | None 
     n, b = _check_digits_base(digits, base)
     size = as_int(size, "size")
     if size < 0:
-        raise ValueError(f"size must be >= 0, got {size}")
-    gen = as_generator(rng)
+        raise ValueError(f"size must be >= 0, got {short(size)}")
+    check_executor(executor)
     lo, hi = _ndigit_bounds(n, b)
-    if hi <= U64_MAX + 1:
-        return _randprime.random_primes_in(lo, hi - 1, gen, size)
-    seeds = gen.bit_generator.seed_seq.spawn(size) if hasattr(gen.bit_generator, "seed_seq") else None
-    if seeds is None:
-        seeds = [np.random.SeedSequence(int(x)) for x in gen.integers(0, 2**63, size=size)]
+    small = hi <= U64_MAX + 1
+    # the result must fit: 8 bytes per uint64, or a Python int (and its child seed) per prime
+    check_result_size(size, 8 if small else 200 + (hi.bit_length() + 7) // 8, "size", "the primes")
+    if small:
+        return _randprime.random_primes_in(lo, hi - 1, as_generator(rng), size)
+    seeds = seed_sequences(rng, size)      # one child stream per prime (nextdigit._util.rng)
     tasks = [(n, b, s) for s in seeds]
     if executor is None:
         return [_random_prime_task(t) for t in tasks]

@@ -26,60 +26,135 @@ result is identical whatever runs the tasks (in-process, a process pool, a Dask 
   parameters is refused, not silently mixed in). The file is removed when the job completes.
 * ``progress``: a tqdm bar over the pieces.
 
+Each of these arguments has one validator here (``check_executor``, ``check_checkpoint``,
+``check_progress``; ``rng`` has ``nextdigit._util.rng.check_rng``), called by every public
+function that takes it before any work: a wrong type is a ``TypeError`` naming the argument, a
+checkpoint path in a missing directory or an unreadable / foreign checkpoint file a
+``ValueError`` that names the file and says how to proceed.  On Ctrl-C (or a failed task) the
+tasks still queued on the executor are cancelled before the exception propagates.
+``process_pool(workers)`` is the process pool the library itself creates (the CLI's
+``--workers``): started by ``forkserver`` / ``spawn``, never ``fork``.
+
 A job that draws random numbers can only be checkpointed with an ``int`` seed (``rng=1234``):
 the resumed run must recreate the same child streams, which a ``Generator`` cannot promise.
 """
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
-from concurrent.futures import Executor, as_completed
+import signal
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 
 import numpy as np
 
-__all__ = ["run_tasks", "seed_sequences", "checkpoint_seed"]
+from .rng import check_rng, seed_sequences
+from .validate import as_bool, short
+
+__all__ = ["run_tasks", "seed_sequences", "checkpoint_seed", "check_executor", "check_checkpoint", "check_progress",
+           "process_pool"]
 
 
-def seed_sequences(rng, n: int) -> list[np.random.SeedSequence]:
-    """``n`` independent child seeds of ``rng`` (SPEC 7: None | int | SeedSequence | Generator).
+def check_executor(executor):
+    """``executor`` is None or an executor (anything with a callable ``submit``, such as a
+    ``concurrent.futures.Executor`` or ``dask.distributed.Client.get_executor()``); else a
+    TypeError naming it.  Every function that takes ``executor=`` checks it here first, also
+    on routes that end up not splitting the work."""
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise TypeError("executor must be None or a concurrent.futures.Executor (an object with a submit "
+                        f"method), not {type(executor).__name__}")
+    return executor
 
-    An int (or None) seeds a fresh ``SeedSequence`` and spawns from it, so the same int always
-    gives the same children; a ``SeedSequence`` or a ``Generator`` spawns from its own seed
-    sequence (numpy's semantics: a second call gives new children).
-    """
-    from .rng import as_generator
 
-    if rng is None or isinstance(rng, (int, np.integer)) and not isinstance(rng, (bool, np.bool_)):
-        if rng is not None and rng < 0:
-            raise ValueError(f"rng must be a non-negative int seed, got {rng}")
-        return np.random.SeedSequence(None if rng is None else int(rng)).spawn(n)
-    if isinstance(rng, np.random.SeedSequence):
-        return rng.spawn(n)
-    gen = as_generator(rng)  # rejects bools, floats, strings with a TypeError naming rng
-    seq = getattr(gen.bit_generator, "seed_seq", None)
-    if isinstance(seq, np.random.SeedSequence):
-        return seq.spawn(n)
-    return [np.random.SeedSequence(int(x)) for x in gen.integers(0, 2**63, size=n)]
+def check_checkpoint(checkpoint):
+    """``checkpoint`` is None or a file path (``str`` or ``os.PathLike``); returns the path as a
+    str.  Checked before any work: anything else is a TypeError (``False`` is not "no
+    checkpoint", ``123`` is not a file descriptor), a path whose directory does not exist a
+    ValueError, and an existing file must be a readable checkpoint (``_read``)."""
+    if checkpoint is None:
+        return None
+    if isinstance(checkpoint, (bool, int)) or not isinstance(checkpoint, (str, os.PathLike)):
+        raise TypeError(f"checkpoint must be None or a file path (str or os.PathLike), not {type(checkpoint).__name__}")
+    path = os.fspath(checkpoint)
+    if not isinstance(path, str):
+        raise TypeError(f"checkpoint must be a str path or an os.PathLike giving one, not {type(path).__name__}")
+    if path == "" or "\x00" in path or os.path.isdir(path):
+        raise ValueError(f"checkpoint must name a file, got {short(path)}")
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        raise ValueError(f"checkpoint {path!r}: the directory {folder!r} does not exist")
+    if os.path.exists(path):
+        _read(path)
+    return path
+
+
+def check_progress(progress) -> bool:
+    """``progress`` is True or False (a string or a number is not silently truthy)."""
+    return as_bool(progress, "progress")
 
 
 def checkpoint_seed(rng, checkpoint):
     """The JSON-able seed a checkpointed random job records (an int), or None without a checkpoint."""
+    rng = check_rng(rng)
     if checkpoint is None:
         return None
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, (bool, np.bool_)):
-        return int(rng)
+    if isinstance(rng, int):
+        return rng
     raise ValueError("checkpoint= needs rng to be an int seed (a resumed job must recreate the same random "
                      f"streams), got {type(rng).__name__}")
+
+
+def _worker_init() -> None:
+    """Pool workers ignore SIGINT: Ctrl-C reaches the whole process group, and the parent, not
+    each worker, turns it into one KeyboardInterrupt (and stops the pool)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _noop() -> None:
+    return None
+
+
+def process_pool(workers: int, *, start: bool = False) -> ProcessPoolExecutor:
+    """A ``ProcessPoolExecutor`` of ``workers`` processes started by ``forkserver`` (``spawn``
+    where that is missing), never by ``fork``: forking a process that runs threads (OpenMP,
+    numpy, the executor's own) can deadlock the child, and Python 3.12+ warns about it.  Its
+    workers ignore SIGINT (``_worker_init``).  ``start=True`` waits until the workers are up, so
+    that stopping the pool never meets a half-started worker."""
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init)
+    if start:
+        for fut in [pool.submit(_noop) for _ in range(workers)]:
+            fut.result()
+    return pool
+
+
+def _read(path):
+    """The state of a checkpoint file, or a ValueError that says which file and what to do."""
+    try:
+        with open(path) as fh:
+            state = json.load(fh)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"checkpoint {path!r} cannot be read as a nextdigit checkpoint ({type(exc).__name__}: "
+                         f"{exc}); delete the file to start the job over") from None
+    if not (isinstance(state, dict) and "key" in state and isinstance(state.get("done"), dict)):
+        raise ValueError(f"checkpoint {path!r} is not a nextdigit checkpoint (no job key and results); delete the "
+                         "file to start the job over")
+    return state
 
 
 def _load(path, key):
     if path is None or not os.path.exists(path):
         return {}
-    with open(path) as fh:
-        state = json.load(fh)
+    state = _read(path)
     if state.get("key") != key:
-        raise ValueError(f"checkpoint {path} belongs to another job ({state.get('key')}), not {key}")
-    return {int(k): v for k, v in state["done"].items()}
+        raise ValueError(f"checkpoint {path!r} belongs to another job ({short(state.get('key'), 300)}), not "
+                         f"{short(key, 300)}; use another file, or delete it to start this job")
+    try:
+        return {int(k): v for k, v in state["done"].items()}
+    except ValueError:
+        raise ValueError(f"checkpoint {path!r} is damaged (bad task numbers); delete the file to start the job "
+                         "over") from None
 
 
 def _jsonable(obj):
@@ -106,6 +181,9 @@ def run_tasks(tasks, key=None, executor: Executor | None = None, checkpoint=None
     ``key`` (a JSON-able dict of the job's parameters) identifies the job in its ``checkpoint``
     file; results must then be JSON values (numpy scalars and arrays are converted).
     """
+    check_executor(executor)
+    checkpoint = check_checkpoint(checkpoint)
+    progress = check_progress(progress)
     if checkpoint is not None:
         if key is None:
             raise ValueError("a checkpointed job needs a key describing its parameters")
@@ -131,9 +209,18 @@ def run_tasks(tasks, key=None, executor: Executor | None = None, checkpoint=None
                 f, args = tasks[i]
                 finished(i, f(*args))
         else:
-            futures = {executor.submit(tasks[i][0], *tasks[i][1]): i for i in todo}
-            for fut in as_completed(futures):
-                finished(futures[fut], fut.result())
+            futures = {}
+            try:
+                for i in todo:
+                    futures[executor.submit(tasks[i][0], *tasks[i][1])] = i
+                for fut in as_completed(futures):
+                    finished(futures[fut], fut.result())
+            except BaseException:
+                # Ctrl-C or a failed task: the queued tasks must not run on after the job is
+                # abandoned (the finished ones are in the checkpoint already)
+                for fut in futures:
+                    fut.cancel()
+                raise
     finally:
         if bar is not None:
             bar.close()

@@ -31,8 +31,10 @@ import mpmath
 import numpy as np
 
 from .._util.rng import as_generator, uniform_below
+from .._util.scale import check_progress
 from .._util.threads import resolve_threads
-from .._util.validate import as_int, check_digits
+from .._util.validate import (as_int, as_int_in, as_real, as_sequence, check_base, check_digits, check_result_size,
+                              short)
 from ..models import END, Vocabulary, generate, generate_with_seed, log_prob
 from ..tasks.polyroots import PolyRootsARModel, PolyRootsHiddenSeedModel, PolyRootsTask
 from ..tasks.semiprimes import (HONEST_MAX_DIGITS, BudgetedReversedModel, HiddenSeedModel, HiddenStreamModel,
@@ -204,6 +206,8 @@ def uniform_cost_table(digit_values=DEFAULT_UNIFORM_DIGITS, samples: int = 20, r
     first digit).  Experiments format: {"name", "rows", "columns"}."""
     samples = _check_samples(samples, "samples")
     check_samples = _check_samples(check_samples, "check_samples")
+    digit_values = _check_digit_values(digit_values, "digit_values")
+    base = check_base(base)
     gen = as_generator(rng)
     return {"name": "uniform-number", "rows": _uniform_rows(digit_values, base, samples, check_samples, gen),
             "columns": list(_COLUMNS)}
@@ -228,6 +232,8 @@ def polyroots_cost_table(cases=DEFAULT_CASES, samples: int = 20, rng=0, *, unifo
     """
     samples = _check_samples(samples, "samples")
     check_samples = _check_samples(check_samples, "check_samples")
+    uniform_digits = _check_digit_values(uniform_digits, "uniform_digits")
+    cases = _check_cases(cases)                   # every case before the first row is timed
     gen = as_generator(rng)
     rows = _uniform_rows(uniform_digits, 10, samples, check_samples, gen)
     rows += _polyroots_rows(cases, samples, check_samples, gen)
@@ -237,8 +243,25 @@ def polyroots_cost_table(cases=DEFAULT_CASES, samples: int = 20, rng=0, *, unifo
 def _check_samples(value, name: str) -> int:
     v = as_int(value, name)
     if v < 1:
-        raise ValueError(f"{name} must be >= 1, got {v}")
+        raise ValueError(f"{name} must be >= 1, got {short(v)}")
+    check_result_size(v, 200, name, "the timings and samples kept")
     return v
+
+
+def _check_digit_values(values, name: str) -> list[int]:
+    return [check_digits(v, f"{name}[{i}]") for i, v in enumerate(as_sequence(values, name, "a sequence of ints"))]
+
+
+def _check_cases(cases) -> list[tuple[int, int, int]]:
+    """Every (degree, low, high) case, its task and the AR model's size limits, up front."""
+    out = []
+    for case in as_sequence(cases, "cases", "a sequence of (degree, low, high) triples"):
+        if not isinstance(case, (tuple, list)) or len(case) != 3:
+            raise ValueError(f"cases must hold (degree, low, high) triples, got {short(case)}")
+        task = PolyRootsTask(*case)
+        PolyRootsARModel.check_limits(task)
+        out.append((task.degree, task.low, task.high))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -318,6 +341,12 @@ def twentyq_cost_table(m_values=(8, 10, 12, 16, 20), questions=DEFAULT_QUESTIONS
       in 16 bins of exactly equal probability (p_ar, p_hidden).
     """
     gen = as_generator(rng)
+    seconds_per_m = as_real(seconds_per_m, "seconds_per_m", 0)
+    exact_max_m = as_int(exact_max_m, "exact_max_m")
+    numpy_max_m = as_int(numpy_max_m, "numpy_max_m")
+    table_max_m = as_int(table_max_m, "table_max_m")
+    progress = check_progress(progress)
+    m_values = as_sequence(m_values, "m_values", "a sequence of ints")
     if isinstance(questions, str):
         prompt = format_prompt(parse_prompt(questions))
     elif isinstance(questions, (int, np.integer)) and not isinstance(questions, (bool, np.bool_)):
@@ -430,9 +459,12 @@ def attack_table(n_values, trials: int = 20, rng=None, budget: int = 2000, hones
     the TVD lower bounds 1 - sqrt(P) (derived in the docstring of ``nextdigit.tasks.semiprimes``) and the weaker
     1 - 2 sqrt(P)."""
     gen = as_generator(rng)
+    n_values = [check_digits(n, f"n_values[{i}]") for i, n in enumerate(as_sequence(n_values, "n_values", "a sequence of ints"))]
+    trials = _check_samples(trials, "trials")
+    budget = as_int_in(budget, "budget", 1)
+    honest_max = as_int_in(honest_max, "honest_max", 0, HONEST_MAX_DIGITS)
     rows = []
     for n in n_values:
-        n = check_digits(n)
         task = SemiprimeTask(n)
         Ns = [p * q for p, q in (task.sample_pair(gen) for _ in range(trials))]
         models = []

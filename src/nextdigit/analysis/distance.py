@@ -9,6 +9,10 @@
 * ``exact_distribution_hidden_stream(model)``: the public-stream marginal of a hidden-stream
   model, traversing hidden and public tokens together.
 * ``tvd(p, q)`` and ``kl(p, q)`` for distributions given as dicts (outcome -> probability).
+* ``block_tvd`` (the density model's exact TVD) and ``monte_carlo_tvd`` (any deterministic
+  model: the estimator needs each sample's probability under the model, which a randomized
+  model does not give -- its point masses would make every p(x) = 1 and the estimate ~1 whatever
+  its law, so it is refused with a ValueError; test its samples with ``uniformity_test``).
 """
 from __future__ import annotations
 
@@ -18,8 +22,11 @@ from fractions import Fraction
 
 import numpy as np
 
-from .._util.scale import checkpoint_seed, run_tasks, seed_sequences
-from .._util.validate import as_int, check_base, check_digits
+from .._util.rng import check_rng
+from .._util.scale import check_checkpoint, check_executor, check_progress, checkpoint_seed, run_tasks, seed_sequences
+from .._util.threads import resolve_threads
+from .._util.validate import as_int, as_int_in, as_real, as_str, check_base, check_digits, check_result_size, short
+from ..counting import MAX_SPAN as MAX_SIEVE_SPAN
 from ..counting import count_primes, prime_histogram, primes_between
 from ..models import END, _sample_index, generate_with_seed, validate_distribution
 from ..primality import is_prime
@@ -48,10 +55,28 @@ def _children(model, prompt: str, text: str):
     return [(model.vocab.tokens[i], float(x)) for i, x in enumerate(p) if x > 0]
 
 
+def _check_model(model, what: str, counts_ok: bool = True):
+    """A model of the plain signature (``vocab`` and ``next_token_distribution``, or
+    ``next_token_counts`` where ``counts_ok``) that is deterministic: a randomized model's
+    next-token vectors are point masses drawn with its own coins, not its law, so neither the
+    tree traversal nor the Monte-Carlo estimator applies."""
+    has = callable(getattr(model, "next_token_distribution", None)) or (
+        counts_ok and callable(getattr(model, "next_token_counts", None)))
+    if not (hasattr(model, "vocab") and has):
+        raise TypeError(f"{what} needs a model with a vocab and next_token_distribution, not {type(model).__name__}")
+    if not getattr(model, "deterministic", False):
+        raise ValueError(
+            f"{what} needs a deterministic model; {short(getattr(model, 'name', type(model).__name__))} is randomized "
+            "(its next-token vectors are point masses chosen by its own coins, not its probabilities); test its "
+            "samples with nextdigit.analysis.uniformity_test instead")
+    return model
+
+
 def exact_distribution(model, prompt: str = "", max_nodes: int = 2_000_000) -> dict:
     """Exact law of a deterministic model's output (see module docstring)."""
-    if not getattr(model, "deterministic", False):
-        raise ValueError(f"exact_distribution needs a deterministic model; {getattr(model, 'name', model)!r} is randomized")
+    _check_model(model, "exact_distribution")
+    prompt = as_str(prompt, "prompt")
+    max_nodes = as_int_in(max_nodes, "max_nodes", 1)
     out: dict = defaultdict(int)
     frontier = [("", Fraction(1) if getattr(model, "next_token_counts", None) else 1.0)]
     visited = 0
@@ -75,9 +100,10 @@ def exact_distribution(model, prompt: str = "", max_nodes: int = 2_000_000) -> d
 
 def exact_distribution_hidden_seed(model, prompt: str = "") -> dict:
     """Average of a hidden-seed model's (deterministic) output over all ``model.seed_space`` seeds."""
-    n = int(model.seed_space)
+    prompt = as_str(prompt, "prompt")
+    n = as_int(getattr(model, "seed_space", None), "model.seed_space")
     if n > 5_000_000:
-        raise ValueError(f"seed space of {n} seeds is too large to enumerate")
+        raise ValueError(f"seed space of {short(n)} seeds is too large to enumerate")
     out: dict = defaultdict(int)
     w = Fraction(1, n)
     for s in range(n):
@@ -88,6 +114,8 @@ def exact_distribution_hidden_seed(model, prompt: str = "") -> dict:
 
 def exact_distribution_hidden_stream(model, prompt: str = "", max_nodes: int = 2_000_000) -> dict:
     """Public-output marginal of a hidden-stream model (joint traversal of both streams)."""
+    prompt = as_str(prompt, "prompt")
+    max_nodes = as_int_in(max_nodes, "max_nodes", 1)
     out: dict = defaultdict(float)
     frontier = [("", "", 1.0)]
     visited = 0
@@ -177,15 +205,22 @@ def block_tvd(digits, tail, base=10, *, chunk_blocks: int = 1 << 22, threads=Non
     b = check_base(base)
     chunk_blocks = as_int(chunk_blocks, "chunk_blocks")
     if n < 2 or not 0 <= k < n:
-        raise ValueError(f"need digits >= 2 and 0 <= tail < digits, got digits={n}, tail={k}")
+        raise ValueError(f"need digits >= 2 and 0 <= tail < digits, got digits={n}, tail={short(k)}")
     if chunk_blocks < 1:
-        raise ValueError(f"chunk_blocks must be >= 1, got {chunk_blocks}")
+        raise ValueError(f"chunk_blocks must be >= 1, got {short(chunk_blocks)}")
+    threads = resolve_threads(threads)
+    check_executor(executor)
+    checkpoint = check_checkpoint(checkpoint)
+    progress = check_progress(progress)
+    if (b - 1) * b ** (n - 1) > MAX_SIEVE_SPAN:  # the histograms sieve every n-digit number
+        raise ValueError(f"block_tvd sieves all {n}-digit numbers in base {b}, more than {MAX_SIEVE_SPAN:.0e} "
+                         "integers (the counting engine's sieve limit); use monte_carlo_tvd")
     lo, hi = b ** (n - 1), b**n
     w = b**k
     nblocks = (hi - lo) // w
     chunks = [(start, min(chunk_blocks, nblocks - start)) for start in range(0, nblocks, chunk_blocks)]
     key = {"job": "block_tvd", "digits": n, "tail": k, "base": b, "chunk_blocks": chunk_blocks}
-    c_tot = count_primes(lo, hi)
+    c_tot = count_primes(lo, hi, threads=threads)
     density = [(_block_density_sum, (lo, w, s, m)) for s, m in chunks]
     d_tot = float(sum(run_tasks(density, {**key, "pass": "density"}, executor,
                                 None if checkpoint is None else f"{checkpoint}.density", progress, "density")))
@@ -243,6 +278,14 @@ def monte_carlo_tvd(model, support_size: int, samples: int = 1000, rng=None, *, 
     ``support_size`` outcomes: TVD = E_{x~model}[(1 - u(x)/p(x))_+] with u = 1/support_size on
     the support (``in_support(x)``, default: x is an n-digit prime of the model) and 0 off it.
 
+    Deterministic models only (``model.deterministic``): the estimator needs p(x), the model's
+    probability of its sample, and a randomized model (``RandomizedPrimeModel``,
+    ``BudgetedReversedModel``) returns point masses chosen by its own coins instead, which would
+    make every p(x) = 1 and the estimate ~1 whatever its law.  Such a model is refused with a
+    ``ValueError``; its samples can be tested with ``uniformity_test``.  (An estimate from sample
+    frequencies is no substitute: with fewer samples than outcomes the plug-in TVD is close to 1
+    even for an exactly uniform sampler.)
+
     Each sample is generated token by token while p(x) is accumulated from the same
     distributions. Returns ``(estimate, (low, high))``, a normal interval at ``z`` (99% default).
 
@@ -251,14 +294,23 @@ def monte_carlo_tvd(model, support_size: int, samples: int = 1000, rng=None, *, 
     ``in_support`` must pickle for a process pool or Dask). ``checkpoint`` (a file, needs an int
     ``rng``) and ``progress`` as in ``nextdigit._util.scale``.
     """
-    support_size = as_int(support_size, "support_size")
-    samples = as_int(samples, "samples")
-    if support_size < 1:
-        raise ValueError(f"support_size must be >= 1, got {support_size}")
-    if samples < 1:
-        raise ValueError(f"samples must be >= 1, got {samples}")
+    _check_model(model, "monte_carlo_tvd", counts_ok=False)
+    support_size = as_int_in(support_size, "support_size", 1)
+    samples = as_int_in(samples, "samples", 1)
+    check_result_size(samples, 40, "samples", "the Monte-Carlo terms")
+    z = as_real(z, "z", 0, open_lo=True)
+    check_rng(rng)
+    check_executor(executor)
+    checkpoint = check_checkpoint(checkpoint)
+    progress = check_progress(progress)
     if in_support is None:
-        in_support = _NDigitPrime(getattr(model, "digits"), model.vocab.base)
+        digits = getattr(model, "digits", None)
+        if not isinstance(digits, int):
+            raise TypeError(f"monte_carlo_tvd: {short(getattr(model, 'name', type(model).__name__))} has no int "
+                            "digits; pass in_support (a function of the output text)")
+        in_support = _NDigitPrime(digits, model.vocab.base)
+    elif not callable(in_support):
+        raise TypeError(f"in_support must be None or a callable, not {type(in_support).__name__}")
     sizes = [min(MC_CHUNK, samples - i) for i in range(0, samples, MC_CHUNK)]
     key = {"job": "monte_carlo_tvd", "model": getattr(model, "name", type(model).__name__),
            "support_size": support_size, "samples": samples, "seed": checkpoint_seed(rng, checkpoint)}
@@ -281,14 +333,23 @@ def mc_tvd_interval(terms, z: float = 2.576):
 # ---------------------------------------------------------------------------------------------
 # library samplers with known laws
 # ---------------------------------------------------------------------------------------------
+def _gap_interval(a, b) -> tuple[int, int]:
+    """[a, b) with 1 <= a < b <= 2**63 (the gap weights are int64)."""
+    a, b = as_int(a, "a"), as_int(b, "b")
+    if not 1 <= a < b <= 1 << 63:
+        raise ValueError(f"need 1 <= a < b <= 2**63, got a={short(a)}, b={short(b)}")
+    return a, b
+
+
 def sympy_randprime_tvd(a: int, b: int) -> float:
     """Exact TVD from uniform (on the primes of [a, b)) of ``sympy.randprime(a, b)``, which
     draws n uniform in [a-1, b] and returns nextprime(n), or prevprime(b) past the last prime:
     prime p_i gets weight p_i - p_{i-1} (the first p_1 - (a-1), the last b + 1 - p_{m-1})."""
+    a, b = _gap_interval(a, b)
     ps = primes_between(a, b).astype(np.int64)
     m = len(ps)
     if m < 2:
-        raise ValueError("need at least two primes in [a, b)")
+        raise ValueError(f"need at least two primes in [a, b), got a={short(a)}, b={short(b)}")
     w = np.empty(m, dtype=np.int64)
     w[0] = ps[0] - (a - 1)
     w[1:] = np.diff(ps)
@@ -301,8 +362,11 @@ def next_prime_after_random_tvd(a: int, b: int) -> float:
     """Exact TVD from uniform on the primes of [a, b) of ``next_prime(U)`` with U uniform in
     [a, b) (next_prime(n) = the smallest prime > n): prime p_i gets weight p_i - p_{i-1}
     (p_1 - a for the first), and U at or past the last prime lands outside the support."""
+    a, b = _gap_interval(a, b)
     ps = primes_between(a, b).astype(np.int64)
     m = len(ps)
+    if m < 1:
+        raise ValueError(f"need at least one prime in [a, b), got a={short(a)}, b={short(b)}")
     w = np.empty(m, dtype=np.int64)
     w[0] = ps[0] - a                       # U in [a, p_1)
     w[1:] = np.diff(ps)                    # U in [p_{i-1}, p_i)

@@ -35,7 +35,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from .._util.scale import checkpoint_seed, run_tasks, seed_sequences
+from .._util.rng import check_rng
+from .._util.scale import check_checkpoint, check_executor, check_progress, checkpoint_seed, run_tasks, seed_sequences
+from .._util.validate import as_int_in, as_sequence, check_base, check_digits, check_result_size
 from ..counting import can_count_exactly, primes_between
 from ..density import density_masses
 from ..pi import prime_pi
@@ -56,6 +58,7 @@ GPT4_ANSWERS = [253489, 572931, 523749, 935271, 754823, 543219, 523891, 523689,
 def ndigit_prime_count(n: int, base: int = 10) -> int:
     """Number of n-digit primes: the counting engine where it reaches, else the reference
     table shipped in ../shared/reference (bundled here as a dict for n <= 26, base 10)."""
+    n, base = check_digits(n), check_base(base)
     lo, hi = base ** (n - 1), base**n
     if can_count_exactly(lo, hi) and hi - lo <= 10**10:
         return prefix_count("", n, base)
@@ -81,6 +84,21 @@ NDIGIT_PRIME_COUNTS = {
 EXACT_BLOCK_MAX_DIGITS = 11
 
 
+def _ints(values, name: str, lo: int = 1, hi: int | None = None) -> list[int]:
+    """A sequence of ints in [lo, hi], each checked before the sweep runs its first row."""
+    return [as_int_in(v, f"{name}[{i}]", lo, hi) for i, v in enumerate(as_sequence(values, name, "a sequence of ints"))]
+
+
+def _check_sweep(rng, progress, executor, checkpoint):
+    check_rng(rng)
+    return check_progress(progress), check_executor(executor), check_checkpoint(checkpoint)
+
+
+def _known_count(n: int) -> bool:
+    """Whether ndigit_prime_count(n) answers (the engine's reach, or the bundled table)."""
+    return n in NDIGIT_PRIME_COUNTS or can_count_exactly(10 ** (n - 1), 10**n)
+
+
 def _sweep(name: str, tasks, key: dict, executor, checkpoint, progress: bool) -> list:
     """Run an experiment's tasks through ``nextdigit._util.scale.run_tasks`` (one task per row or per n)."""
     return run_tasks(tasks, {"experiment": name, **key}, executor, checkpoint, progress, name)
@@ -103,6 +121,15 @@ def li_tvd(n_values=(6, 7, 8, 9, 10), tails=(1, 2, 3, 4), mc_n=(), mc_samples: i
     block formula for n <= 11, Monte-Carlo (``mc_samples`` samples, 99% interval) beyond, each
     Monte-Carlo row from its own child of ``rng``'s seed. One task per row (``executor``,
     ``checkpoint`` as in ``nextdigit._util.scale``)."""
+    n_values = _ints(n_values, "n_values", 2)
+    tails = _ints(tails, "tails", 0)
+    mc_n = _ints(mc_n, "mc_n", 2)
+    mc_samples = as_int_in(mc_samples, "mc_samples", 1)
+    progress, executor, checkpoint = _check_sweep(rng, progress, executor, checkpoint)
+    for n in mc_n + [n for n in n_values if n > EXACT_BLOCK_MAX_DIGITS]:
+        if not _known_count(n):
+            raise ValueError(f"li_tvd: the number of {n}-digit primes (the Monte-Carlo support size) is not known "
+                             f"here (n <= {max(NDIGIT_PRIME_COUNTS)})")
     exact_n = [n for n in n_values if n <= EXACT_BLOCK_MAX_DIGITS]
     mc_n = list(mc_n) + [n for n in n_values if n > EXACT_BLOCK_MAX_DIGITS]
     jobs = [(n, k, "exact (block formula)") for n in exact_n for k in tails if k < n]
@@ -131,7 +158,8 @@ def _first_digit_row(n: int) -> dict:
 
 def first_digit(n_values=(4, 6, 8, 10), progress: bool = False, *, executor=None, checkpoint=None) -> dict:
     """Exact leading-digit distribution of n-digit primes vs li's prediction (one task per n)."""
-    ns = [int(n) for n in n_values]
+    ns = _ints(n_values, "n_values", 2, 19)     # exact first-digit counts: n-digit ranges below 2**64
+    progress, executor, checkpoint = _check_sweep(None, progress, executor, checkpoint)
     rows = _sweep("first-digit", [(_first_digit_row, (n,)) for n in ns], {"n_values": ns}, executor, checkpoint,
                   progress)
     return {"name": "first-digit", "rows": rows,
@@ -162,8 +190,11 @@ def _library_bias_rows(n: int) -> list[dict]:
 
 
 def library_bias(digit_values=(6, 7), progress: bool = False, *, executor=None, checkpoint=None) -> dict:
-    """Exact TVD from uniform of library samplers vs nextdigit's, on n-digit primes (one task per n)."""
-    ns = [int(n) for n in digit_values]
+    """Exact TVD from uniform of library samplers vs nextdigit's, on n-digit primes (one task per n):
+    4 <= n <= 9 (the density row has tail 3 < n; the gap weights list every n-digit prime, at most
+    ``counting.MAX_LIST``)."""
+    ns = _ints(digit_values, "digit_values", 4, 9)
+    progress, executor, checkpoint = _check_sweep(None, progress, executor, checkpoint)
     parts = _sweep("library-bias", [(_library_bias_rows, (n,)) for n in ns], {"digit_values": ns}, executor,
                    checkpoint, progress)
     return {"name": "library-bias", "rows": [r for part in parts for r in part],
@@ -191,7 +222,11 @@ def _attack_rows(n: int, trials: int, budget: int, seed) -> list[dict]:
 def attack(n_values=(2, 3, 4, 5, 6, 8, 10, 12), trials: int = 20, budget: int = 2000, rng=0,
            progress: bool = False, *, executor=None, checkpoint=None) -> dict:
     """The factoring-attack table; one task per n, each with its own child of ``rng``'s seed."""
-    ns = [int(n) for n in n_values]
+    ns = [check_digits(n, f"n_values[{i}]") for i, n in enumerate(_ints(n_values, "n_values", 1))]
+    trials = as_int_in(trials, "trials", 1)
+    check_result_size(trials, 200, "trials", "the semiprimes of a row")
+    budget = as_int_in(budget, "budget", 1)
+    progress, executor, checkpoint = _check_sweep(rng, progress, executor, checkpoint)
     seeds = seed_sequences(rng, len(ns))
     tasks = [(_attack_rows, (n, trials, budget, s)) for n, s in zip(ns, seeds)]
     key = {"n_values": ns, "trials": trials, "budget": budget, "seed": checkpoint_seed(rng, checkpoint)}

@@ -86,7 +86,7 @@ from fractions import Fraction
 import numpy as np
 
 from .._util.rng import as_generator, uniform_below
-from .._util.validate import as_int
+from .._util.validate import as_int, as_int_in, as_sequence, check_result_size, short, str_to_int
 from ..factoring import factor
 from ..models import END, SeedTextModel, Vocabulary, counts_to_distribution
 
@@ -119,8 +119,7 @@ def expand_roots(roots) -> list[int]:
     [-3, 0, 4]
     """
     poly = [1]                        # descending: poly[0] x^m + ... + poly[m]
-    for r in roots:
-        r = int(r)
+    for r in [as_int(r, f"roots[{i}]") for i, r in enumerate(as_sequence(roots, "roots", "a sequence of ints"))]:
         poly.append(0)
         for k in range(len(poly) - 1, 0, -1):
             poly[k] -= r * poly[k - 1]
@@ -157,7 +156,7 @@ def integer_roots(coeffs) -> list[int] | None:
     >>> integer_roots([-3, 0, 4]), integer_roots([0, 1])
     ([-1, 2, 2], None)
     """
-    poly = [1] + [int(c) for c in coeffs]
+    poly = [1] + [as_int(c, f"coeffs[{i}]") for i, c in enumerate(as_sequence(coeffs, "coeffs", "a sequence of ints"))]
     roots: list[int] = []
     while len(poly) > 1 and poly[-1] == 0:
         roots.append(0)
@@ -181,7 +180,7 @@ def _parse_int(s: str) -> int | None:
     body = s[1:] if s.startswith("-") else s
     if not body or not body.isdigit() or not body.isascii() or (len(body) > 1 and body[0] == "0") or s == "-0":
         return None
-    return int(s)
+    return str_to_int(s)
 
 
 def parse_polyroots(text: str, degree) -> tuple[list[int], list[int]] | None:
@@ -205,12 +204,12 @@ class PolyRootsTask:
     def __init__(self, degree, low, high):
         self.degree = as_int(degree, "degree")
         if not 1 <= self.degree <= MAX_DEGREE:
-            raise ValueError(f"degree must be in [1, {MAX_DEGREE}], got {self.degree}")
+            raise ValueError(f"degree must be in [1, {MAX_DEGREE}], got {short(self.degree)}")
         self.low = as_int(low, "low")
         self.high = as_int(high, "high")
         for name, v in (("low", self.low), ("high", self.high)):
             if abs(v) > MAX_ABS_ROOT:
-                raise ValueError(f"{name} must be in [-{MAX_ABS_ROOT}, {MAX_ABS_ROOT}], got {v}")
+                raise ValueError(f"{name} must be in [-{MAX_ABS_ROOT}, {MAX_ABS_ROOT}], got {short(v)}")
         if self.low > self.high:
             raise ValueError(f"low must be <= high, got low={self.low}, high={self.high}")
         self.range_size = self.high - self.low + 1
@@ -244,7 +243,7 @@ class PolyRootsTask:
         """The output for a root tuple (any order; the roots must lie in [low, high])."""
         rs = sorted(as_int(r, "root") for r in roots)
         if len(rs) != self.degree or rs[0] < self.low or rs[-1] > self.high:
-            raise ValueError(f"roots must be {self.degree} integers in [{self.low}, {self.high}], got {list(roots)}")
+            raise ValueError(f"roots must be {self.degree} integers in [{self.low}, {self.high}], got {short(list(roots))}")
         return "(" + ",".join(str(v) for v in expand_roots(rs) + rs) + ")"
 
     def probability(self, text: str) -> Fraction:
@@ -267,8 +266,10 @@ class PolyRootsTask:
 
     def target_distribution(self, max_outcomes: int = TARGET_MAX_OUTCOMES) -> dict[str, Fraction]:
         """{text: multiplicity / R^d} over all C(R + d - 1, d) multisets (small cases)."""
+        max_outcomes = as_int_in(max_outcomes, "max_outcomes", 0)
         if self.num_multisets > max_outcomes:
             raise ValueError(f"{self.name} has {self.num_multisets} outcomes, more than max_outcomes={max_outcomes}")
+        check_result_size(self.num_multisets, 300, "num_multisets", "the target distribution (a dict of texts and Fractions, ~300 bytes an outcome)")
         n = self.num_tuples
         return {self.text(ms): Fraction(self.multiplicity(ms), n)
                 for ms in itertools.combinations_with_replacement(range(self.low, self.high + 1), self.degree)}
@@ -334,19 +335,27 @@ class PolyRootsARModel:
 
     deterministic = True
 
-    def __init__(self, task):
+    @staticmethod
+    def check_limits(task) -> None:
+        """The model's size limits for ``task``, checked before its table is built."""
         if not isinstance(task, PolyRootsTask):
             raise TypeError(f"task must be a PolyRootsTask, not {type(task).__name__}")
         d, R = task.degree, task.range_size
         M = task.num_multisets
         where = f"degree={d}, low={task.low}, high={task.high}"
         if M > AR_MAX_MULTISETS:
-            raise ValueError(f"PolyRootsARModel enumerates C(R+d-1, d) root multisets; {where} gives {M}, more "
-                             f"than {AR_MAX_MULTISETS}: use a smaller degree or range [low, high]")
+            raise ValueError(f"PolyRootsARModel enumerates C(R+d-1, d) root multisets; {where} gives {short(M)}, "
+                             f"more than {AR_MAX_MULTISETS}: use a smaller degree or range [low, high]")
         amax = max(abs(task.low), abs(task.high))
         if R**d > AR_MAX_WEIGHT or (1 + amax) ** d > AR_MAX_WEIGHT:
             raise ValueError(f"PolyRootsARModel counts in int64; {where} needs R**degree and (1 + max|root|)**degree "
                              f"<= 2**54: use a smaller degree or range [low, high]")
+
+    def __init__(self, task):
+        self.check_limits(task)
+        d, R = task.degree, task.range_size
+        M = task.num_multisets
+        amax = max(abs(task.low), abs(task.high))
         self.task, self.vocab = task, task.vocab
         self.multisets = M
         idx = _multisets(R, d)
@@ -365,6 +374,9 @@ class PolyRootsARModel:
             w = w * (j + 1) // run
         self._weights = w
         self._table = _text_matrix([poly[:, k] for k in range(1, d + 1)], M)
+        # |c_{d-j}| = |e_j(roots)| <= C(d, j) * amax**j: the range of every coefficient
+        self._coeff_bounds = [math.comb(d, j) * amax**j for j in range(1, d + 1)]
+        self._coeff_bounds_text = [str(b) for b in self._coeff_bounds]
 
     @property
     def name(self) -> str:
@@ -405,13 +417,19 @@ class PolyRootsARModel:
         return c
 
     def _root_counts(self, output: str) -> list[int]:
-        """The coefficients are written: solve for the roots, write them sorted."""
+        """The coefficients are written: solve for the roots, write them sorted.  Coefficients
+        no root multiset of the task can give (|c_{d-j}| = |e_j(roots)| <= C(d, j) max|root|**j)
+        get the end token before any factoring (a forced 40-digit c_0 would otherwise be
+        factored)."""
         d, v, t = self.task.degree, self.vocab, self.task
         cut = 0
         for _ in range(d):
             cut = output.index(",", cut) + 1
-        coeffs = [_parse_int(f) for f in output[1:cut - 1].split(",")]
-        if any(c is None for c in coeffs):
+        fields = output[1:cut - 1].split(",")
+        if any(len(f) > len(b) + 1 for f, b in zip(fields, self._coeff_bounds_text)):
+            return v.end_counts()
+        coeffs = [_parse_int(f) for f in fields]
+        if any(c is None for c in coeffs) or any(abs(c) > b for c, b in zip(coeffs, self._coeff_bounds)):
             return v.end_counts()
         roots = integer_roots(coeffs)
         if roots is None or roots[0] < t.low or roots[-1] > t.high:

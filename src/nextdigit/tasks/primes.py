@@ -42,8 +42,8 @@ import math
 import numpy as np
 
 from .. import _randprime, counting
-from .._util.rng import as_generator, uniform_below
-from .._util.validate import U64_MAX, as_int, check_base, check_digits
+from .._util.rng import as_generator, check_rng, uniform_below
+from .._util.validate import U64_MAX, as_choice, as_int, check_base, check_digits, short, str_to_int
 from ..density import density_masses
 from ..models import END, Vocabulary, generate, sample_deterministic_batch
 from ..prefix import digit_counts
@@ -58,6 +58,13 @@ __all__ = [
 
 def _check_digits_base(digits, base) -> tuple[int, int]:
     return check_digits(digits), check_base(base)
+
+
+def _check_size(size) -> int:
+    size = as_int(size, "size")
+    if size < 0:
+        raise ValueError(f"size must be >= 0, got {short(size)}")
+    return size
 
 
 def _can_count_exactly(lo: int, hi: int) -> bool:
@@ -88,11 +95,11 @@ class _PrimeModelBase:
         if not isinstance(output, str):
             raise TypeError(f"output must be a str, not {type(output).__name__}")
         if len(output) > self.digits or not self.vocab.is_digits(output):
-            raise ValueError(f"{self.name}: output {output!r} is not a prefix of a {self.digits}-digit number")
+            raise ValueError(f"{self.name}: output {short(output)} is not a prefix of a {self.digits}-digit number")
         if output.startswith("0"):
-            raise ValueError(f"{self.name}: output {output!r} has a leading zero")
+            raise ValueError(f"{self.name}: output {short(output)} has a leading zero")
         k = len(output)
-        v = int(output, self.base) if k else 0
+        v = str_to_int(output, self.base) if k else 0
         w = self.base ** (self.digits - k - 1) if k < self.digits else 0
         return v, k, w
 
@@ -107,7 +114,7 @@ class _PrimeModelBase:
         c = [int(x) for x in counts]
         total = sum(c)
         if total == 0:
-            raise ValueError(f"{self.name}: no {self.digits}-digit prime starts with {output!r}")
+            raise ValueError(f"{self.name}: no {self.digits}-digit prime starts with {short(output)}")
         u = uniform_below(gen, total)
         for d, x in enumerate(c):
             u -= x
@@ -129,7 +136,7 @@ class RandomizedPrimeModel(_PrimeModelBase):
         super().__init__(digits, base)
         self.exact_window = as_int(exact_window, "exact_window")
         if self.exact_window < 0:
-            raise ValueError(f"exact_window must be >= 0, got {self.exact_window}")
+            raise ValueError(f"exact_window must be >= 0, got {short(self.exact_window)}")
         # arguments of the C sampler (every n-digit number below 2**64), or None
         self._ar_args = (self.lo, self.hi - 1, self.base ** (self.digits - 1), self.base) if self.hi <= U64_MAX + 1 else None
 
@@ -150,6 +157,7 @@ class RandomizedPrimeModel(_PrimeModelBase):
 
     def sample_many(self, size: int, rng=None) -> list[str]:
         """``size`` outputs of the model (the whole digit-by-digit run in C below 2**64)."""
+        size = _check_size(size)
         gen = rng if type(rng) is np.random.Generator else as_generator(rng)
         args = self._ar_args
         if args is not None:
@@ -195,13 +203,13 @@ class ExactPrimeModel(_PrimeModelBase):
 
     def sample_many(self, size: int, rng=None) -> list[str]:
         """``size`` outputs, all samples sharing a prefix drawn together (exact integer draws)."""
-        return sample_deterministic_batch(self, size, rng)
+        return sample_deterministic_batch(self, _check_size(size), check_rng(rng))
 
     def next_token_distribution(self, prompt: str, output: str, rng=None) -> np.ndarray:
         c = self.next_token_counts(prompt, output)
         total = sum(c)
         if total == 0:
-            raise ValueError(f"{self.name}: no {self.digits}-digit prime starts with {output!r}")
+            raise ValueError(f"{self.name}: no {self.digits}-digit prime starts with {short(output)}")
         return np.array([x / total for x in c])
 
 
@@ -219,10 +227,8 @@ class DensityPrimeModel(_PrimeModelBase):
         super().__init__(digits, base)
         self.tail = as_int(tail, "tail")
         if self.tail < 0:
-            raise ValueError(f"tail must be >= 0, got {self.tail}")
-        if density not in ("li", "R"):
-            raise ValueError(f"density must be 'li' or 'R', got {density!r}")
-        self.density = density
+            raise ValueError(f"tail must be >= 0, got {short(self.tail)}")
+        self.density = as_choice(density, "density", ("li", "R"))
 
     @property
     def name(self) -> str:
@@ -230,16 +236,27 @@ class DensityPrimeModel(_PrimeModelBase):
 
     def estimated_tvd(self) -> float:
         """Heuristic TVD from uniform: sqrt((ln(x/h) - 1.415) / (2 pi h)), x = base**digits,
-        h = base**tail (0 when the whole number is in the exact tail)."""
+        h = base**tail (0 when the whole number is in the exact tail), capped at 1.
+
+        Computed in log space (h = base**tail is far beyond float range for long tails; the
+        value then underflows to 0.0, which is right).  The formula is a normal approximation
+        of the block counts, valid when a block of h numbers expects many primes (h >> ln x);
+        for very short tails (``tail=0``: the density picks every digit and the model lands
+        on composites almost always) it exceeds 1, and a TVD is at most 1, so it is capped
+        there: the model is then as far from uniform as a law can be, up to the small share
+        of its mass that falls on primes."""
         if self.tail >= self.digits:
             return 0.0
-        h = float(self.base) ** self.tail
+        ln_h = self.tail * math.log(self.base)
         ln_x_over_h = (self.digits - self.tail) * math.log(self.base)
-        return math.sqrt(max(ln_x_over_h - 1.415, 0.0) / (2 * math.pi * h))
+        num = ln_x_over_h - 1.415
+        if num <= 0:
+            return 0.0
+        return min(1.0, math.exp(0.5 * (math.log(num) - math.log(2 * math.pi) - ln_h)))
 
     def sample_many(self, size: int, rng=None) -> list[str]:
         """``size`` outputs (dead ends included, as short strings), prefixes shared in batches."""
-        return sample_deterministic_batch(self, size, rng)
+        return sample_deterministic_batch(self, _check_size(size), check_rng(rng))
 
     def next_token_distribution(self, prompt: str, output: str, rng=None) -> np.ndarray:
         v, k, w = self._prefix(output)

@@ -30,7 +30,8 @@ Models (all follow ``nextdigit.models``' protocol; the hidden-state ones extend 
 
 The reduction ``factor_with_model(N, model)`` forces the output prefix ``(N,``, lets the model
 continue, parses p and q, and returns them if p*q == N (else None). It works with any model of
-the plain signature. The attack's measured table is ``nextdigit.analysis.costs.attack_table``.
+the plain signature; for the models here (they have ``digits``) an N outside [lo**2, (hi-1)**2],
+the products of their factors' range, is answered None at once, before any factoring. The attack's measured table is ``nextdigit.analysis.costs.attack_table``.
 
 Why a good reversed model factors (Claim 3, sharp form)
 --------------------------------------------------------
@@ -57,12 +58,13 @@ from fractions import Fraction
 import numpy as np
 
 from .._util.rng import as_generator, uniform_below
-from .._util.validate import as_int, check_digits
-from ..counting import primes_between
+from .._util.validate import as_choice, as_int, as_int_in, check_digits, int_to_str, short, str_to_int
+from ..counting import count_primes, primes_between
 from ..factoring import factor, rho_factor
 from ..models import END, Vocabulary, generate, generate_with_hidden, generate_with_seed
+from ..primality import is_prime
 from ..randprime import random_prime
-from .primes import ExactPrimeModel
+from .primes import ExactPrimeModel, RandomizedPrimeModel
 
 __all__ = [
     "SemiprimeTask",
@@ -77,10 +79,25 @@ __all__ = [
 ]
 
 HONEST_MAX_DIGITS = 7
+ENUMERATE_MAX_STRINGS = 5_000_000   # SemiprimeTask.enumerate(): P**2 strings as Python objects
+EXACT_SEED_MAX_DIGITS = 8           # HiddenSeedModel(exact=True): the list of n-digit primes is kept
 
 
 def _check_n(digits) -> int:
     return check_digits(digits)
+
+
+def _range(n: int) -> tuple[int, int]:
+    """[lo, hi) of the n-digit primes' candidates (1 is not a prime)."""
+    return (10 ** (n - 1) if n > 1 else 2), 10**n
+
+
+def _product_range(n: int) -> tuple[int, int]:
+    """[lo, hi] of the products p*q of two n-digit numbers: a model of n-digit factors can never
+    write an N outside it (checked before any factoring: a 49-digit N would take a 2-digit
+    model's factoring for ever)."""
+    lo, hi = _range(n)
+    return lo * lo, (hi - 1) * (hi - 1)
 
 
 def parse_triple(text: str):
@@ -88,23 +105,24 @@ def parse_triple(text: str):
     if not (isinstance(text, str) and text.startswith("(") and text.endswith(")")):
         return None
     parts = text[1:-1].split(",")
-    if len(parts) != 3 or not all(p.isdigit() and (p == "0" or not p.startswith("0")) for p in parts):
+    if len(parts) != 3 or not all(p.isdigit() and p.isascii() and (p == "0" or not p.startswith("0")) for p in parts):
         return None
-    return tuple(int(p) for p in parts)
+    return tuple(str_to_int(p) for p in parts)
 
 
 class _Primes:
     """The n-digit primes, their count, and a pi table below 10**n (for small n)."""
 
-    def __init__(self, n: int):
+    def __init__(self, n: int, table: bool = True):
         self.n = n
-        self.lo, self.hi = (10 ** (n - 1) if n > 1 else 2), 10**n
+        self.lo, self.hi = _range(n)
         self.list = primes_between(self.lo, self.hi).astype(np.int64)
         self.count = len(self.list)
-        flags = np.zeros(self.hi + 1, dtype=np.int64)
-        flags[self.list] = 1
-        self.pi = np.cumsum(flags)          # pi[x] = #n-digit primes <= x
-        self.set = set(self.list.tolist())
+        if table:   # 8 * 10**n bytes: only for the honest model (n <= HONEST_MAX_DIGITS)
+            flags = np.zeros(self.hi + 1, dtype=np.int64)
+            flags[self.list] = 1
+            self.pi = np.cumsum(flags)          # pi[x] = #n-digit primes <= x
+            self.set = set(self.list.tolist())
 
     def pi_at(self, x: np.ndarray) -> np.ndarray:
         return self.pi[np.clip(x, 0, self.hi)]
@@ -115,19 +133,23 @@ class SemiprimeTask:
 
     def __init__(self, digits, order: str = "reversed"):
         self.digits = _check_n(digits)
-        if order not in ("forward", "reversed"):
-            raise ValueError(f"order must be 'forward' or 'reversed', got {order!r}")
-        self.order = order
+        self.order = as_choice(order, "order", ("forward", "reversed"))
 
     def text(self, p: int, q: int) -> str:
-        N = p * q
-        return f"({p},{q},{N})" if self.order == "forward" else f"({N},{p},{q})"
+        p, q = as_int(p, "p"), as_int(q, "q")
+        P, Q, N = int_to_str(p), int_to_str(q), int_to_str(p * q)
+        return f"({P},{Q},{N})" if self.order == "forward" else f"({N},{P},{Q})"
 
     def enumerate(self) -> dict[str, Fraction]:
-        """Every string of the target with its exact probability (small n: P**2 strings)."""
-        pr = _Primes(self.digits).list.tolist()
-        if len(pr) ** 2 > 5_000_000:
-            raise ValueError(f"the target has {len(pr) ** 2} strings; enumerate() is for small digits")
+        """Every string of the target with its exact probability (small n: P**2 strings, at most
+        ``ENUMERATE_MAX_STRINGS``; the count P is taken before any list is built)."""
+        lo, hi = _range(self.digits)
+        count = count_primes(lo, hi) if self.digits <= 19 else None
+        if count is None or count**2 > ENUMERATE_MAX_STRINGS:
+            size = "more than 10**36" if count is None else str(count**2)
+            raise ValueError(f"the target of {self.digits}-digit primes has {size} strings, more than "
+                             f"{ENUMERATE_MAX_STRINGS}; enumerate() is for small digits (<= 3)")
+        pr = _Primes(self.digits, table=False).list.tolist()
         w = Fraction(1, len(pr) ** 2)
         return {self.text(p, q): w for p in pr for q in pr}
 
@@ -212,14 +234,17 @@ class ForwardSemiprimeModel(_SemiprimeModelBase):
         v = self.vocab
         k = len(f)
         cur = f[-1]
+        n = self.digits
         if k <= 2:  # writing p (k=1) or q (k=2)
-            if len(cur) < self.digits:
+            if len(cur) < n:
                 try:
                     return self._prime_model.next_token_counts("", cur)
                 except ValueError:
                     return _end_counts(v)   # not a prefix of any n-digit prime: give up
-            return _counts_to_vector(v, {",": 1})
-        N = str(int(f[0]) * int(f[1])) if f[0] and f[1] else ""
+            return _counts_to_vector(v, {",": 1}) if len(cur) == n else _end_counts(v)
+        if len(f[0]) != n or len(f[1]) != n:      # a forced p or q no n-digit prime model writes
+            return _end_counts(v)
+        N = int_to_str(int(f[0]) * int(f[1]))
         if not N or not N.startswith(cur):
             return _end_counts(v)
         return _counts_to_vector(v, {N[len(cur)]: 1} if len(cur) < len(N) else {")": 1})
@@ -266,7 +291,8 @@ class HonestReversedModel(_SemiprimeModelBase):
         return total
 
     def _factor_pairs(self, N: int) -> list[tuple[int, int]]:
-        if N < 4:
+        lo, hi = _product_range(self.digits)
+        if not lo <= N <= hi:         # outside every p*q of n-digit numbers: no factoring
             return []
         f = factor(N)
         if sum(f.values()) != 2:
@@ -280,6 +306,10 @@ class HonestReversedModel(_SemiprimeModelBase):
     def _field_counts(self, f: list[str]) -> list[int]:
         v = self.vocab
         k, cur = len(f), f[-1]
+        if k == 1 and len(cur) > 2 * self.digits:   # a forced N longer than any p*q
+            return _end_counts(v)
+        if k > 1 and len(f[0]) > 2 * self.digits:
+            return _end_counts(v)
         if k == 1:  # writing N
             w = {}
             for d in "0123456789":
@@ -318,6 +348,14 @@ class BudgetedReversedModel:
     """Polynomial-time ``(N,p,q)`` model: density approximation for N, rho with a budget.
 
     Randomized (it guesses when the budget runs out), so it has no ``next_token_counts``.
+
+    N's digits come from ~#{(p, q): A <= p q < B} = sum over ``nodes`` p-nodes (midpoint rule
+    in log p) of the prime mass of p's block times the prime-density mass of q in
+    [A/p, B/p) (Simpson in 1/ln q).  Everything is scaled so that it works for factors of any
+    length: p and q as multiples of S = 10**(n-1) (so their scaled values lie in [1, 10)), N of
+    S**2, and the widths B - A of the candidates at one step in units of 10**-c (c digits of N
+    written): the weights of the candidates are ratios, so the common scale never has to be a
+    float (it underflows beyond ~150-digit factors).
     """
 
     deterministic = False
@@ -326,50 +364,73 @@ class BudgetedReversedModel:
         self.digits = _check_n(digits)
         self.budget = as_int(budget, "budget")
         if self.budget < 1:
-            raise ValueError(f"budget must be >= 1, got {self.budget}")
+            raise ValueError(f"budget must be >= 1, got {short(self.budget)}")
+        self.nodes = as_int_in(nodes, "nodes", 1, 1 << 20)
         self.vocab = Vocabulary(10)
         n = self.digits
-        plo, phi = (10 ** (n - 1) if n > 1 else 2), 10**n
-        # midpoint rule in log p over [plo, phi): nodes, weights = prime mass of each block
-        edges = np.geomspace(plo, phi, as_int(nodes, "nodes") + 1)
+        plo, phi = _range(n)
+        self._S = 10 ** (n - 1)
+        self._S2 = self._S * self._S
+        self._lnS = (n - 1) * math.log(10)
+        lo, hi = plo / self._S, phi / self._S                  # 1 (2 for n = 1) and 10
+        # midpoint rule in log p over [lo, hi): nodes, weights = prime mass of each block / S
+        edges = np.geomspace(lo, hi, self.nodes + 1)
         self._pm = np.sqrt(edges[:-1] * edges[1:])
-        self._pw = np.diff(edges) / np.log(self._pm)
-        self._qlo, self._qhi = float(plo), float(phi)
+        self._pw = np.diff(edges) / (self._lnS + np.log(self._pm))
+        self._qlo, self._qhi = lo, hi
+        self._guesser = RandomizedPrimeModel(n)      # its vocabulary is this model's: digits, ( , ) $
 
     @property
     def name(self) -> str:
-        return f"BudgetedReversedModel(digits={self.digits}, budget={self.budget})"
+        return f"BudgetedReversedModel(digits={self.digits}, budget={short(self.budget)})"
 
-    def _approx_pairs(self, A: float, B: float) -> float:
-        """~#{(p,q): A <= pq < B}: sum over p-nodes of the q-density mass (Simpson)."""
-        lo = np.maximum(A / self._pm, self._qlo)
-        hi = np.minimum(B / self._pm, self._qhi)
-        ok = hi > lo
-        lo, hi = lo[ok], hi[ok]
-        mid = 0.5 * (lo + hi)
-        mass = (hi - lo) / 6 * (1 / np.log(lo) + 4 / np.log(mid) + 1 / np.log(hi))
-        return float((self._pw[ok] * mass).sum())
+    def __repr__(self) -> str:
+        return self.name
 
-    def _approx_prefix(self, prefix: str) -> float:
-        v, k = int(prefix), len(prefix)
+    def _approx_pairs(self, A: int, B: int, c: int) -> float:
+        """~#{(p,q): A <= pq < B} in units of S**2 * 10**-c (module docstring of the class)."""
+        a = A / self._S2                                      # exact ints -> correctly rounded floats
+        wr = (B - A) * 10**c / self._S2                       # the width in units of 10**-c: 1, 10 or 100
+        u = 10.0 ** (-c) if c < 300 else 0.0                  # 10**-c as a float (0 once it underflows)
+        pm = self._pm
+        x = a / pm                                            # q's interval starts at A/p
+        clip = np.maximum(self._qlo - x, 0.0) + np.maximum(x + wr * u / pm - self._qhi, 0.0)
+        if u > 0:
+            width = wr / pm - clip / u
+        else:                                                 # an interval narrower than any float
+            width = np.where(clip > 0, 0.0, wr / pm)
+        ok = width > 0
+        if not ok.any():
+            return 0.0
+        lo = np.maximum(x[ok], self._qlo)
+        hi = np.maximum(np.minimum(x[ok] + wr * u / pm[ok], self._qhi), lo)
+        ln = self._lnS
+        dens = (1 / (ln + np.log(lo)) + 4 / (ln + np.log(0.5 * (lo + hi))) + 1 / (ln + np.log(hi))) / 6
+        return float((self._pw[ok] * width[ok] * dens).sum())
+
+    def _approx_prefix(self, prefix: str, c: int) -> float:
+        v, k = str_to_int(prefix), len(prefix)
         total = 0.0
         for L in (2 * self.digits - 1, 2 * self.digits):
             if L >= k:
                 A = max(v * 10 ** (L - k), 10 ** (L - 1))
                 B = min((v + 1) * 10 ** (L - k), 10**L)
                 if B > A:
-                    total += self._approx_pairs(float(A), float(B))
+                    total += self._approx_pairs(A, B, c)
         return total
 
     def _factors(self, N: int):
-        if N < 4:
+        lo, hi = _product_range(self.digits)
+        if not lo <= N <= hi:          # no pair of n-digit factors gives N: nothing to search
             return None
         r = math.isqrt(N)
+        if r * r != N and is_prime(N):   # no factor to find (rho refuses primes)
+            return None
         d = r if r * r == N else rho_factor(N, budget=self.budget)
         if d is None:
             return None
         p, q = sorted((d, N // d))
-        lo, hi = (10 ** (self.digits - 1) if self.digits > 1 else 2), 10**self.digits
+        lo, hi = _range(self.digits)
         if not (lo <= p < hi and lo <= q < hi):
             return None
         return p, q
@@ -379,32 +440,48 @@ class BudgetedReversedModel:
         if not f or f[-1] == ")":   # outside the (a,b,c) frame: open it, or end
             return v.point_mass("(" if f == [] else END)
         k, cur = len(f), f[-1]
+        n = self.digits
+        if len(f[0]) > 2 * n:       # a forced N longer than any product of n-digit factors
+            return v.point_mass(END)
         if k == 1:
+            c = len(cur)
             w = np.zeros(len(v))
             for d in "0123456789":
                 if cur == "" and d == "0":
                     continue
-                w[v.index(d)] = self._approx_prefix(cur + d)
-            if cur and len(cur) >= 2 * self.digits - 1:
-                w[v.index(",")] = self._approx_pairs(float(int(cur)), float(int(cur) + 1))
+                w[v.index(d)] = self._approx_prefix(cur + d, c)
+            if cur and c >= 2 * n - 1:
+                x = str_to_int(cur)
+                w[v.index(",")] = self._approx_pairs(x, x + 1, c)
             if w.sum() <= 0:
                 return v.point_mass(END)
             return w / w.sum()
         gen = as_generator(rng)
-        N = int(f[0]) if f[0] else 0
+        N = str_to_int(f[0]) if f[0] else 0
         fac = self._factors(N)
         if k == 2:
             # the factors consistent with what is written so far (both orders when p != q)
-            options = sorted({str(x) for x in fac if str(x).startswith(cur)}) if fac is not None else []
+            options = sorted({int_to_str(x) for x in fac if int_to_str(x).startswith(cur)}) if fac is not None else []
             if options:
                 target = options[uniform_below(gen, len(options))]
-            else:  # budget exhausted (or an unknown N): a guess
-                target = str(random_prime(self.digits, gen))
-            if not target.startswith(cur) or len(cur) >= len(target):
-                return v.point_mass(",") if len(cur) >= self.digits else v.point_mass(END)
-            return v.point_mass(target[len(cur)])
-        p = int(f[1]) if f[1] else 1
-        q = str(N // p) if fac is not None and N % p == 0 else str(max(1, round(N / p)))
+                if len(cur) >= len(target):
+                    return v.point_mass(",")
+                return v.point_mass(target[len(cur)])
+            # budget exhausted (or an unknown N): guess a uniform n-digit prime, digit by digit
+            # among the primes that extend what is written (the stateless randomized sampler;
+            # drawing a whole new prime at every token would contradict the digits already out)
+            if len(cur) >= n:
+                return v.point_mass(",") if len(cur) == n else v.point_mass(END)
+            try:
+                return self._guesser.next_token_distribution("", cur, gen)
+            except ValueError:           # no n-digit prime starts with a forced prefix
+                return v.point_mass(END)
+        if len(f[1]) > n + 1:
+            return v.point_mass(END)
+        p = str_to_int(f[1]) if f[1] else 1
+        p = max(p, 1)
+        # q = N / p (rounded, in integers: N / p as a float overflows beyond 1e308)
+        q = int_to_str(N // p) if fac is not None and N % p == 0 else int_to_str(max(1, (2 * N + p) // (2 * p)))
         if not q.startswith(cur):
             return v.point_mass(END)
         return v.point_mass(q[len(cur)]) if len(cur) < len(q) else v.point_mass(")")
@@ -458,9 +535,14 @@ class HiddenSeedModel:
     def __init__(self, digits, exact: bool | None = None):
         self.digits = _check_n(digits)
         self.vocab = Vocabulary(10)
+        if exact is not None and not isinstance(exact, (bool, np.bool_)):
+            raise TypeError(f"exact must be None, True or False, not {type(exact).__name__}")
         self.exact = self.digits <= 3 if exact is None else bool(exact)
         if self.exact:
-            self._primes = _Primes(self.digits).list.tolist()
+            if self.digits > EXACT_SEED_MAX_DIGITS:
+                raise ValueError(f"HiddenSeedModel(exact=True) keeps the list of the n-digit primes; digits must be "
+                                 f"<= {EXACT_SEED_MAX_DIGITS}, got {self.digits} (exact=False draws them instead)")
+            self._primes = _Primes(self.digits, table=False).list.tolist()
             self.seed_space = len(self._primes) ** 2
         else:
             self.seed_space = 1 << 128
@@ -470,6 +552,9 @@ class HiddenSeedModel:
         return f"HiddenSeedModel(digits={self.digits}, exact={self.exact})"
 
     def pair(self, seed: int) -> tuple[int, int]:
+        seed = as_int(seed, "seed")
+        if not 0 <= seed < self.seed_space:
+            raise ValueError(f"seed must be in [0, {short(self.seed_space)}), got {short(seed)}")
         if self.exact:
             P = len(self._primes)
             return self._primes[seed // P], self._primes[seed % P]
@@ -478,7 +563,7 @@ class HiddenSeedModel:
 
     def next_token_distribution(self, prompt: str, output: str, seed: int) -> np.ndarray:
         p, q = self.pair(seed)
-        own = [str(p * q), str(p), str(q)]
+        own = [int_to_str(p * q), int_to_str(p), int_to_str(q)]
         f, v = _fields(output), self.vocab
         if not f or f[-1] == ")":   # outside the (a,b,c) frame: open it, or end
             return v.point_mass("(" if f == [] else END)
@@ -501,9 +586,16 @@ def factor_with_model(N, model, rng=None):
     the forced prefix does not condition their hidden state)."""
     N = as_int(N, "N")
     if N < 4:
-        raise ValueError(f"N must be >= 4, got {N}")
-    prefix = f"({N},"
+        raise ValueError(f"N must be >= 4, got {short(N)}")
+    if not callable(getattr(model, "next_token_distribution", None)) and not callable(getattr(model, "step", None)):
+        raise TypeError(f"model must be a model with next_token_distribution (or step), not {type(model).__name__}")
     gen = as_generator(rng)
+    n = getattr(model, "digits", None)
+    if isinstance(n, int) and not isinstance(n, bool) and n >= 1:
+        lo, hi = _product_range(n)
+        if not lo <= N <= hi:
+            return None   # no n-digit p, q give this N: the model cannot write (N,p,q) at all
+    prefix = f"({int_to_str(N)},"
     if isinstance(model, HiddenSeedModel):
         text, _ = generate_with_seed(model, rng=gen, output_prefix=prefix)
     elif isinstance(model, HiddenStreamModel):

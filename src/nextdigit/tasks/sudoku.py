@@ -122,14 +122,16 @@ token: the expensive counts are of the rows below the clues, and those repeat.
 from __future__ import annotations
 
 import itertools
+import math
 import numbers
+import re
 import threading
 from fractions import Fraction
 
 import numpy as np
 
 from .._util.rng import as_generator, uniform_below
-from .._util.validate import as_int
+from .._util.validate import as_int, check_result_size, short
 from ..models import SeedTextModel, Vocabulary, counts_to_distribution
 
 __all__ = [
@@ -139,6 +141,7 @@ __all__ = [
     "check_box",
     "check_rho",
     "grid_count",
+    "grid_count_lower_bound",
     "completion_count",
     "random_completion",
     "is_valid_grid",
@@ -170,12 +173,15 @@ def check_box(box_rows, box_cols) -> tuple[int, int]:
     r = as_int(box_rows, "box_rows")
     c = as_int(box_cols, "box_cols")
     if r < 1:
-        raise ValueError(f"box_rows must be >= 1, got {r}")
+        raise ValueError(f"box_rows must be >= 1, got {short(r)}")
     if c < 1:
-        raise ValueError(f"box_cols must be >= 1, got {c}")
+        raise ValueError(f"box_cols must be >= 1, got {short(c)}")
     if not 2 <= r * c <= MAX_N:
-        raise ValueError(f"box_rows * box_cols (the grid side n) must be in [2, {MAX_N}], got {r} x {c} = {r * c}")
+        raise ValueError(f"box_rows * box_cols (the grid side n) must be in [2, {MAX_N}], got {short(r)} x {short(c)}")
     return r, c
+
+
+_EXPONENT = re.compile(r"[eE]\s*([+-]?\d+)")
 
 
 def check_rho(rho) -> Fraction:
@@ -188,10 +194,16 @@ def check_rho(rho) -> Fraction:
     if isinstance(rho, (bool, np.bool_)):
         raise TypeError("rho must be an exact rational (int, Fraction or a string like '1/2'), not bool")
     if isinstance(rho, str):
+        text = rho.strip()
+        exp = _EXPONENT.search(text)
+        if len(text) > 1000 or (exp and abs(int(exp.group(1))) > 1000):
+            # Fraction("1e-3000000") builds 10**3000000 first (seconds; minutes for 1e-30000000)
+            raise ValueError(f"rho must be a rational such as '1/2' or '0.25' of at most 1000 characters and "
+                             f"exponents within +-1000, got {short(rho)}")
         try:
-            v = Fraction(rho.strip())
+            v = Fraction(text)
         except (ValueError, ZeroDivisionError):
-            raise ValueError(f"rho must be a rational such as '1/2' or '0.25', got {rho!r}") from None
+            raise ValueError(f"rho must be a rational such as '1/2' or '0.25', got {short(rho)}") from None
     elif isinstance(rho, numbers.Rational):
         v = Fraction(int(rho.numerator), int(rho.denominator))
     elif isinstance(rho, np.integer):
@@ -201,7 +213,7 @@ def check_rho(rho) -> Fraction:
                         f"not {type(rho).__name__}; floats are refused because the laws are exact Fractions "
                         f"(write Fraction(1, 3), not 0.333...)")
     if not 0 <= v <= 1:
-        raise ValueError(f"rho must be in [0, 1], got {v}")
+        raise ValueError(f"rho must be in [0, 1], got {short(v)}")
     return v
 
 
@@ -215,8 +227,8 @@ def _max_nodes(value) -> int:
     if value is None:
         return 0
     v = as_int(value, "max_nodes")
-    if v < 1:
-        raise ValueError(f"max_nodes must be >= 1 (or None for no budget), got {v}")
+    if not 1 <= v <= 2**64 - 1:        # the kernel's node counter is a uint64
+        raise ValueError(f"max_nodes must be in [1, 2**64 - 1] (or None for no budget), got {short(v)}")
     return v
 
 
@@ -284,6 +296,35 @@ def grid_count(box_rows=3, box_cols=3) -> int:
     return _empty_grid(r, c).total
 
 
+def grid_count_lower_bound(box_rows=3, box_cols=3) -> int:
+    """A lower bound on ``grid_count(box_rows, box_cols)`` without any search (the exact count
+    when it is already cached), so that sizes can be refused before a count of minutes.
+
+    * every shape: relabelling the digits of a grid (n! ways) and permuting its rows -- rows 2..r
+      within the first band, the rows within each other band, the other bands among themselves
+      -- give ``n! (r-1)! (r!)**(c-1) (c-1)!`` grids, all distinct (the rows of a grid are distinct
+      and the first row, kept in place, fixes the relabelling);
+    * Latin squares (r = 1 or c = 1): at least ``prod_{k=1..n} k!`` (M. Hall, 1948: a k x n Latin
+      rectangle extends to k + 1 rows in at least (n - k)! ways).
+
+    >>> grid_count_lower_bound(2, 2) <= grid_count(2, 2), grid_count_lower_bound(3, 3) > 5 * 10**7
+    (True, True)
+    """
+    r, c = check_box(box_rows, box_cols)
+    cached = _EMPTY_GRIDS.get((r, c))
+    if cached is not None:
+        return cached.total
+    n = r * c
+    f = math.factorial
+    bound = f(n) * f(r - 1) * f(r) ** (c - 1) * f(c - 1)
+    if r == 1 or c == 1:
+        hall = 1
+        for k in range(1, n + 1):
+            hall *= f(k)
+        bound = max(bound, hall)
+    return bound
+
+
 def completion_count(puzzle, box_rows=3, box_cols=3, *, max_nodes=None) -> int:
     """Number of grids that agree with every given digit of ``puzzle`` (a string of n*n
     characters, ``.`` for empty, or a sequence of n*n ints, 0 for empty).  ``max_nodes`` bounds
@@ -319,7 +360,7 @@ def random_completion(puzzle, box_rows=3, box_cols=3, rng=None, *, rows=None, ma
     cells = _cells_of(puzzle, n)
     rr = n if rows is None else as_int(rows, "rows")
     if not 0 <= rr <= n:
-        raise ValueError(f"rows must be in [0, {n}], got {rr}")
+        raise ValueError(f"rows must be in [0, {n}], got {short(rr)}")
     budget = _max_nodes(max_nodes)
     gen = as_generator(rng)
     k = _kernel().Counter(r, c, cells)
@@ -440,16 +481,30 @@ class SudokuTask:
         return self.mask_weight(k) / self.num_grids
 
     def all_grids(self) -> list[tuple[int, ...]]:
-        """Every grid, in the kernel's order (small shapes: at most TARGET_MAX_OUTCOMES)."""
+        """Every grid, in the kernel's order (small shapes: at most TARGET_MAX_OUTCOMES).  A
+        shape whose grids are certainly more (``grid_count_lower_bound``) is refused before the
+        count (minutes for 9 x 9)."""
+        low = grid_count_lower_bound(self.box_rows, self.box_cols)
+        if low > TARGET_MAX_OUTCOMES:
+            raise ValueError(f"{self.name} has at least {low} grids, more than {TARGET_MAX_OUTCOMES}")
         e = _empty_grid(self.box_rows, self.box_cols)
         if e.total > TARGET_MAX_OUTCOMES:
             raise ValueError(f"{self.name} has {e.total} grids, more than {TARGET_MAX_OUTCOMES}")
         return [tuple(int(v) for v in e.counter.unrank(i)) for i in range(e.total)]
 
     def target_distribution(self, max_outcomes: int = TARGET_MAX_OUTCOMES) -> dict[str, Fraction]:
-        """{text: probability} over the whole support (small cases only)."""
+        """{text: probability} over the whole support (small cases only; a support certainly
+        larger than ``max_outcomes`` is refused before the grids are counted)."""
+        max_outcomes = as_int(max_outcomes, "max_outcomes")
+        masks_each = 1 if self.rho in (0, 1) else 2 ** self.cells
+        low = grid_count_lower_bound(self.box_rows, self.box_cols) * masks_each
+        if low > max_outcomes:
+            raise ValueError(f"{self.name} has at least {short(low)} outcomes, more than "
+                             f"max_outcomes={short(max_outcomes)}")
         if self.support_size > max_outcomes:
-            raise ValueError(f"{self.name} has {self.support_size} outcomes, more than max_outcomes={max_outcomes}")
+            raise ValueError(f"{self.name} has {self.support_size} outcomes, more than "
+                             f"max_outcomes={short(max_outcomes)}")
+        check_result_size(self.support_size, 300, "support_size", "the target distribution (a dict of texts and Fractions, ~300 bytes an outcome)")
         out = {}
         masks = [(1,) * self.cells] if self.rho == 1 else [(0,) * self.cells] if self.rho == 0 else \
             list(itertools.product((0, 1), repeat=self.cells))

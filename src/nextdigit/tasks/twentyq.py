@@ -122,7 +122,7 @@ import numpy as np
 
 from .._util.rng import as_generator
 from .._util.threads import resolve_threads
-from .._util.validate import as_int
+from .._util.validate import as_bool, as_choice, as_int, check_result_size, short
 from ..models import END, ModelError, Vocabulary
 
 __all__ = [
@@ -160,14 +160,14 @@ _PROMPT_ITEM = re.compile(r"\s*([0-9]+)\s*")
 def _check_m(m, name: str = "m") -> int:
     v = as_int(m, name)
     if not 1 <= v <= MAX_M:
-        raise ValueError(f"{name} must be in [1, {MAX_M}] (the universe is 0 .. 2**m - 1), got {v}")
+        raise ValueError(f"{name} must be in [1, {MAX_M}] (the universe is 0 .. 2**m - 1), got {short(v)}")
     return v
 
 
 def _check_bit(i, name: str = "question") -> int:
     v = as_int(i, name)
     if not 0 <= v < DIGEST_BITS:
-        raise ValueError(f"{name} must be a bit index in [0, {DIGEST_BITS}), got {v}")
+        raise ValueError(f"{name} must be a bit index in [0, {DIGEST_BITS}), got {short(v)}")
     return v
 
 
@@ -175,7 +175,7 @@ def encode_object(x) -> bytes:
     """The bytes hashed for object ``x``: its 8-byte little-endian encoding (0 <= x < 2**64)."""
     v = as_int(x, "x")
     if not 0 <= v < 1 << 64:
-        raise ValueError(f"x must be in [0, 2**64), got {v}")
+        raise ValueError(f"x must be in [0, 2**64), got {short(v)}")
     return v.to_bytes(8, "little")
 
 
@@ -225,8 +225,9 @@ def format_prompt(questions) -> str:
 def random_questions(count: int = DEFAULT_QUESTIONS, rng=None, *, distinct: bool = True) -> str:
     """A prompt of ``count`` uniformly random bit indices (distinct unless ``distinct=False``)."""
     n = as_int(count, "count")
+    distinct = as_bool(distinct, "distinct")
     if n < 0 or (distinct and n > DIGEST_BITS):
-        raise ValueError(f"count must be in [0, {DIGEST_BITS}] (distinct) or >= 0, got {n}")
+        raise ValueError(f"count must be in [0, {DIGEST_BITS}] (distinct) or >= 0, got {short(n)}")
     gen = as_generator(rng)
     if distinct:
         qs = gen.permutation(DIGEST_BITS)[:n]
@@ -354,9 +355,11 @@ def sha256_range(start, count, *, threads=None) -> np.ndarray:
     s = as_int(start, "start")
     n = as_int(count, "count")
     if s < 0 or n < 0 or s + n > 1 << 64:
-        raise ValueError(f"need 0 <= start and 0 <= count with start + count <= 2**64, got start={s}, count={n}")
+        raise ValueError(f"need 0 <= start and 0 <= count with start + count <= 2**64, got start={short(s)}, count={short(n)}")
+    threads = resolve_threads(threads)
+    check_result_size(n, 32, "count", "the digests")
     out = np.empty((n, 8), dtype=np.uint32)
-    _kernel().digests(s, out, resolve_threads(threads))
+    _kernel().digests(s, out, threads)
     return out
 
 
@@ -423,7 +426,7 @@ def _code_to_string(row, questions: tuple[int, ...]) -> str:
 def _check_table_m(m) -> int:
     v = _check_m(m)
     if v > TABLE_MAX_M:
-        raise ValueError(f"m must be <= {TABLE_MAX_M} here (a table of 2**m objects), got {v}")
+        raise ValueError(f"m must be <= {TABLE_MAX_M} here (a table of 2**m objects), got {short(v)}")
     return v
 
 
@@ -454,9 +457,7 @@ class TwentyQuestionsARModel:
 
     def __init__(self, m, *, backend: str = "kernel", threads=None):
         self.m = _check_m(m)
-        if backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-        self.backend = backend
+        self.backend = as_choice(backend, "backend", BACKENDS)
         self.threads = resolve_threads(threads)
         self.vocab = Vocabulary(2)
         self.objects = 1 << self.m
@@ -572,7 +573,7 @@ class TwentyQuestionsHiddenSeedModel:
     def _object(self, seed) -> int:
         s = as_int(seed, "seed")
         if not 0 <= s < self.seed_space:
-            raise ValueError(f"seed must be in [0, 2**{self.m}), got {s}")
+            raise ValueError(f"seed must be in [0, 2**{self.m}), got {short(s)}")
         return s
 
     def answers(self, prompt: str, seed) -> str:

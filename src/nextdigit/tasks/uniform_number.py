@@ -20,11 +20,10 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-import gmpy2
 import numpy as np
 
 from .._util.rng import as_generator, uniform_below
-from .._util.validate import as_int, check_base, check_digits
+from .._util.validate import as_int, as_int_in, check_base, check_digits, check_result_size, int_to_str, short
 from ..models import SeedTextModel, Vocabulary, counts_to_distribution
 
 __all__ = ["UniformNumberTask", "UniformNumberModel", "UniformNumberHiddenSeedModel"]
@@ -33,7 +32,7 @@ TARGET_MAX_OUTCOMES = 500_000    # target_distribution(): outcomes enumerated as
 
 
 def _to_base(x: int, base: int) -> str:
-    return str(x) if base == 10 else gmpy2.digits(x, base)
+    return int_to_str(x, base)           # through gmpy2 beyond CPython's 4300-digit limit
 
 
 class UniformNumberTask:
@@ -53,7 +52,7 @@ class UniformNumberTask:
     def text(self, x) -> str:
         x = as_int(x, "x")
         if not self.lo <= x < self.base * self.lo:
-            raise ValueError(f"x must have {self.digits} digits in base {self.base}, got {x}")
+            raise ValueError(f"x must have {self.digits} digits in base {self.base}, got {short(x)}")
         return _to_base(x, self.base)
 
     def sample(self, rng=None) -> str:
@@ -61,8 +60,10 @@ class UniformNumberTask:
 
     def target_distribution(self, max_outcomes: int = TARGET_MAX_OUTCOMES) -> dict[str, Fraction]:
         """{text: 1 / support_size} for every n-digit number (small supports only)."""
+        max_outcomes = as_int_in(max_outcomes, "max_outcomes", 0)
         if self.support_size > max_outcomes:
             raise ValueError(f"{self.name} has {self.support_size} outcomes, more than max_outcomes={max_outcomes}")
+        check_result_size(self.support_size, 300, "support_size", "the target distribution (a dict of texts and Fractions, ~300 bytes an outcome)")
         w = Fraction(1, self.support_size)
         return {_to_base(x, self.base): w for x in range(self.lo, self.base * self.lo)}
 
