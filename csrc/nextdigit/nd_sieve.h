@@ -723,6 +723,7 @@ typedef struct {
     size_t pi_end;                     /* one past the last small/medium prime */
     size_t lz[64];                     /* cursors in the lazy lists, one per producer */
     nd_u64 lo, hi;
+    nd_u64 last_seg;                   /* index of the last segment */
 } nd_work;
 
 ND_AI void nd_poll(nd_work *W)
@@ -954,7 +955,7 @@ ND_NI int nd_medium(nd_work *W, nd_u64 L)
 /* ------------------------------------------------------------------------------------------ */
 ND_NI int nd_big(nd_work *W, nd_u64 seg_idx)
 {
-    const nd_u64 S = W->par->S, msk = W->NR - 1;
+    const nd_u64 S = W->par->S, msk = W->NR - 1, last = W->last_seg;
     const int lgS = W->par->lgS;
     nd_u8 *seg = W->seg;
     nd_item **ring = W->ring;
@@ -976,8 +977,9 @@ ND_NI int nd_big(nd_work *W, nd_u64 seg_idx)
                 off += q * e->gap + e->corr;
                 st = e->next;
             } while (off < S);
-            bad |= nd_push(&ring[(seg_idx + (off >> lgS)) & msk], pl, (nd_u32)q,
-                           (nd_u32)(((off & (S - 1)) << 9) | st));
+            nd_u64 ns = seg_idx + (off >> lgS);
+            if (ns <= last)                 /* beyond the piece: the prime is done here */
+                bad |= nd_push(&ring[ns & msk], pl, (nd_u32)q, (nd_u32)(((off & (S - 1)) << 9) | st));
         }
         nd_blk *nb = h->next;
         nd_blk_put(pl, h);
@@ -1216,6 +1218,7 @@ static int nd_work_init(nd_work *W, nd_job *J, const nd_par *P, nd_u64 lo, nd_u6
     W->lo = lo;
     W->hi = hi;
     W->kpiece = -1;
+    W->last_seg = (hi / 30 - lo / 30) / P->S;
     nd_u64 segbytes = hi / 30 - lo / 30 + 1;
     if (segbytes > P->S)
         segbytes = P->S;
@@ -1301,15 +1304,12 @@ ND_AI nd_u64 nd_first210q(nd_u64 lo, double lod, nd_u64 fpmin, nd_u64 q, int ri,
 
 /* The first piece's part of nd_dist_batch for primes i0 <= i < i1 (every square below lo) */
 static void nd_dist0_c(nd_item **ring, nd_pool *pl, const nd_u32 *qs, const nd_u8 *ris, size_t i0, size_t i1,
-                       nd_u64 lo, double lod, nd_u64 fpmin, nd_u64 B, nd_u64 E, nd_u64 S, int lgS, nd_u64 NR,
-                       nd_u64 *X, nd_u8 *jst)
+                       nd_u64 lo, double lod, nd_u64 fpmin, nd_u64 B, nd_u64 E, nd_u64 S, int lgS, nd_u64 NR)
 {
     for (size_t i = i0; i < i1; i++) {
         int j, ri = ris[i];
         nd_u64 q = qs[i];
         nd_u64 x = nd_first210q(lo, lod, fpmin, q, ri, &j);
-        X[i] = x;
-        jst[i] = (nd_u8)j;
         if (x <= E) {
             nd_u64 rel = x - B;
             nd_push(&ring[(rel >> lgS) & (NR - 1)], pl, (nd_u32)q,
@@ -1325,7 +1325,7 @@ static void nd_dist0_c(nd_item **ring, nd_pool *pl, const nd_u32 *qs, const nd_u
 #define ND_T512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
 ND_T512 static void nd_dist0_avx512(nd_item **ring, nd_pool *pl, const nd_u32 *qs, const nd_u8 *ris, size_t i0,
                                     size_t i1, nd_u64 lo, double lod, nd_u64 fpmin, nd_u64 B, nd_u64 E, nd_u64 S,
-                                    int lgS, nd_u64 NR, nd_u64 *X, nd_u8 *jst)
+                                    int lgS, nd_u64 NR)
 {
     const __m512i one = _mm512_set1_epi64(1), zero = _mm512_setzero_si512();
     const __m512i v30 = _mm512_set1_epi64(30), v210 = _mm512_set1_epi64(210), v48 = _mm512_set1_epi64(48);
@@ -1367,8 +1367,6 @@ ND_T512 static void nd_dist0_avx512(nd_item **ring, nd_pool *pl, const nd_u32 *q
         ge = _mm512_cmpge_epi64_mask(e, v30);
         d = _mm512_mask_add_epi64(d, ge, d, one);
         __m512i x = _mm512_add_epi64(_mm512_mullo_epi64(q, m), d);
-        _mm512_storeu_si512(X + i, x);
-        _mm_storel_epi64((__m128i *)(jst + i), _mm512_cvtepi64_epi8(j));
         __mmask8 h = _mm512_cmple_epu64_mask(x, Ev);
         if (h) {
             __m512i rel = _mm512_sub_epi64(x, Bv);
@@ -1385,68 +1383,43 @@ ND_T512 static void nd_dist0_avx512(nd_item **ring, nd_pool *pl, const nd_u32 *q
             }
         }
     }
-    nd_dist0_c(ring, pl, qs, ris, i, i1, lo, lod, fpmin, B, E, S, lgS, NR, X, jst);
+    nd_dist0_c(ring, pl, qs, ris, i, i1, lo, lod, fpmin, B, E, S, lgS, NR);
 }
 #endif
 
 typedef void (*nd_dist0_fn)(nd_item **, nd_pool *, const nd_u32 *, const nd_u8 *, size_t, size_t, nd_u64, double,
-                            nd_u64, nd_u64, nd_u64, nd_u64, int, nd_u64, nd_u64 *, nd_u8 *);
+                            nd_u64, nd_u64, nd_u64, nd_u64, int, nd_u64);
 static nd_dist0_fn nd_dist0_impl = nd_dist0_c;
 
 /* Hand a batch of big primes (ascending; p = 30 qs[i] + RES[ris[i]]) to every piece: the piece's
  * first multiple goes into the producer's staging ring of that piece, or the prime goes to the
- * piece's lazy list when its square lies inside the piece.  X/jst carry each prime's last
- * multiple from piece to piece (later pieces walk the wheel when that is shorter). */
-static void nd_dist_batch(nd_job *J, int t, const nd_u32 *qs, const nd_u8 *ris, size_t n, nd_u64 *X, nd_u8 *jst)
+ * piece's lazy list when its square lies inside the piece.  One division per prime and piece
+ * (eight at a time with AVX-512): cheaper than walking the wheel from the previous piece. */
+static void nd_dist_batch(nd_job *J, int t, const nd_u32 *qs, const nd_u8 *ris, size_t n)
 {
     const nd_par *P = &J->par;
     const nd_u64 NR = J->NR, S = P->S;
     const int lgS = P->lgS;
     nd_pool *pl = &J->pools[t];
+#define ND_P(i) (30 * (nd_u64)qs[i] + (nd_u64)ND_RES[ris[i]])
     for (int k = 0; k < J->npieces; k++) {
         const nd_piece *pc = &J->pieces[k];
         const nd_u64 lo = pc->lo, hi = pc->hi, B = lo / 30, E = hi / 30;
-        const double lod = (double)lo;
         const nd_u64 fpmin = (lo >> 44) + 1;
         size_t li = (size_t)t * J->npieces + k;
         nd_item **ring = J->stage + li * NR;
-        size_t i1 = 0, i2;
-#define ND_PP(i) ((30 * (nd_u64)qs[i] + (nd_u64)ND_RES[ris[i]]) * (30 * (nd_u64)qs[i] + (nd_u64)ND_RES[ris[i]]))
-        if (ND_PP(n - 1) < lo)
+        size_t i1 = 0, i2, ifp = 0;
+        if (ND_P(n - 1) * ND_P(n - 1) < lo)
             i1 = n;                     /* the usual case high up: every square is below lo */
-        while (i1 < n && ND_PP(i1) < lo)
+        while (i1 < n && ND_P(i1) * ND_P(i1) < lo)
             i1++;
         i2 = i1;
-        while (i2 < n && ND_PP(i2) <= hi)
+        while (i2 < n && ND_P(i2) * ND_P(i2) <= hi)
             i2++;
-        if (k == 0) {
-            /* primes below fpmin need an integer division; the rest go to the (vector) kernel */
-            size_t ifp = 0;
-            while (ifp < i1 && 30 * (nd_u64)qs[ifp] + (nd_u64)ND_RES[ris[ifp]] < fpmin)
-                ifp++;
-            nd_dist0_c(ring, pl, qs, ris, 0, ifp, lo, lod, fpmin, B, E, S, lgS, NR, X, jst);
-            nd_dist0_impl(ring, pl, qs, ris, ifp, i1, lo, lod, fpmin, B, E, S, lgS, NR, X, jst);
-        } else {
-            for (size_t i = 0; i < i1; i++) {
-                int j = jst[i], ri = ris[i];
-                nd_u64 q = qs[i], x = X[i], p = 30 * q + (nd_u64)ND_RES[ri];
-                if (x + p < B)
-                    x = nd_first210q(lo, lod, fpmin, q, ri, &j);
-                else
-                    while (x < B) {
-                        const nd_w210 *e = &ND_W210[ri * 48 + j];
-                        x += q * e->gap + e->corr;
-                        j = (int)e->next - ri * 48;
-                    }
-                X[i] = x;
-                jst[i] = (nd_u8)j;
-                if (x <= E) {
-                    nd_u64 rel = x - B;
-                    nd_push(&ring[(rel >> lgS) & (NR - 1)], pl, (nd_u32)q,
-                            (nd_u32)(((rel & (S - 1)) << 9) | (nd_u64)(ri * 48 + j)));
-                }
-            }
-        }
+        while (ifp < i1 && ND_P(ifp) < fpmin)
+            ifp++;
+        nd_dist0_c(ring, pl, qs, ris, 0, ifp, lo, (double)lo, fpmin, B, E, S, lgS, NR);
+        nd_dist0_impl(ring, pl, qs, ris, ifp, i1, lo, (double)lo, fpmin, B, E, S, lgS, NR);
         if (i2 > i1) {
             if (J->nlazy[li] + (i2 - i1) > J->caplazy[li]) {
                 size_t nc = J->caplazy[li] ? 2 * J->caplazy[li] : 1024;
@@ -1460,24 +1433,17 @@ static void nd_dist_batch(nd_job *J, int t, const nd_u32 *qs, const nd_u8 *ris, 
                 J->lazy[li] = nb;
                 J->caplazy[li] = nc;
             }
-            for (size_t i = i1; i < i2; i++) {
-                nd_u64 p = 30 * (nd_u64)qs[i] + (nd_u64)ND_RES[ris[i]];
-                J->lazy[li][J->nlazy[li]++] = (nd_u32)p;
-                /* the next piece walks on from p*p */
-                X[i] = (p * p) / 30;
-                jst[i] = (nd_u8)ND_NEXT210[p % 210];
-            }
+            for (size_t i = i1; i < i2; i++)
+                J->lazy[li][J->nlazy[li]++] = (nd_u32)ND_P(i);
         }
-#undef ND_PP
     }
+#undef ND_P
 }
 
 static void nd_dist_segment(nd_work *W, nd_u64 segb, nd_u64 L)
 {
     nd_u32 qs[ND_DIST_BATCH + 64];
     nd_u8 ris[ND_DIST_BATCH + 64];
-    nd_u64 X[ND_DIST_BATCH + 64];
-    nd_u8 jst[ND_DIST_BATCH + 64];
     const nd_u8 *seg = W->seg;
     size_t n = 0;
     for (nd_u64 i = 0; i < L; i += 8) {
@@ -1489,12 +1455,12 @@ static void nd_dist_segment(nd_work *W, nd_u64 segb, nd_u64 L)
             word &= word - 1;
         }
         if (n >= ND_DIST_BATCH) {
-            nd_dist_batch(W->J, W->prod, qs, ris, n, X, jst);
+            nd_dist_batch(W->J, W->prod, qs, ris, n);
             n = 0;
         }
     }
     if (n)
-        nd_dist_batch(W->J, W->prod, qs, ris, n, X, jst);
+        nd_dist_batch(W->J, W->prod, qs, ris, n);
 }
 
 static void nd_produce(nd_job *J, int t)
