@@ -215,14 +215,17 @@ def test_kernel_random_windows_against_numpy(small_primes, center):
         a = center + int(rng.integers(0, 10**6))
         b = a + int(rng.integers(1, 10 ** int(rng.integers(1, 7))))
         ref = _numpy_window(a, b, small_primes)
-        for threads, pieces in ((1, 0), (2, 0), (2, int(rng.integers(2, 6))), (1, 3)):
-            assert _sieve.run(0, a, b - 1, threads=threads, pieces=pieces) == len(ref), (a, b, threads, pieces)
-            assert np.array_equal(_sieve.run(1, a, b - 1, threads=threads, pieces=pieces), ref), (a, b)
+        for threads, pieces, rr in ((1, 0, -1), (2, 0, -1), (2, int(rng.integers(2, 6)), 0), (1, 3, 0), (2, 0, 1)):
+            kw = dict(threads=threads, pieces=pieces, rr=rr)
+            assert _sieve.run(0, a, b - 1, **kw) == len(ref), (a, b, kw)
+            assert np.array_equal(_sieve.run(1, a, b - 1, **kw), ref), (a, b, kw)
         w = int(rng.integers(1, max(2, (b - a) // 3) + 1))
         m = (b - a + w - 1) // w
-        h = np.zeros(m, dtype=np.uint64)
-        _sieve.run(3, a, b - 1, threads=2, pieces=int(rng.integers(1, 6)), h_a=a, h_w=w, h_out=h)
-        assert h.tolist() == np.bincount(((ref - np.uint64(a)) // np.uint64(w)).astype(np.intp), minlength=m).tolist()
+        exp = np.bincount(((ref - np.uint64(a)) // np.uint64(w)).astype(np.intp), minlength=m).tolist()
+        for kw in (dict(pieces=int(rng.integers(1, 6)), rr=0), dict(rr=1)):
+            h = np.zeros(m, dtype=np.uint64)
+            _sieve.run(3, a, b - 1, threads=2, h_a=a, h_w=w, h_out=h, **kw)
+            assert h.tolist() == exp, (a, b, w, kw)
 
 
 @pytest.mark.parametrize("seg_bytes,chunk,small_max,med_max", [
@@ -242,14 +245,15 @@ def test_kernel_tiers_and_segments(small_primes, seg_bytes, chunk, small_max, me
         a = int(rng.integers(0, 10**7 - 10**6))
         b = a + int(rng.integers(1, 10**6))
         ref = np.searchsorted(P, b) - np.searchsorted(P, a)
-        for threads, pieces in ((1, 1), (2, 3)):
+        for threads, pieces, rr in ((1, 1, 0), (2, 3, 0), (2, 0, 1), (1, 0, 1)):
             got = _sieve.run(0, a, b - 1, seg_bytes=seg_bytes, chunk_bytes=chunk, small_max=small_max,
-                             med_max=med_max, threads=threads, pieces=pieces)
-            assert got == ref, (a, b, threads, pieces)
+                             med_max=med_max, threads=threads, pieces=pieces, rr=rr)
+            assert got == ref, (a, b, threads, pieces, rr)
     ref = _numpy_window(10**12, 10**12 + 10**5, P)
-    got = _sieve.run(1, 10**12, 10**12 + 10**5 - 1, seg_bytes=seg_bytes, chunk_bytes=chunk,
-                     small_max=small_max, med_max=med_max, threads=2, pieces=4)
-    assert np.array_equal(got, ref)
+    for kw in (dict(pieces=4, rr=0), dict(rr=1)):
+        got = _sieve.run(1, 10**12, 10**12 + 10**5 - 1, seg_bytes=seg_bytes, chunk_bytes=chunk,
+                         small_max=small_max, med_max=med_max, threads=2, **kw)
+        assert np.array_equal(got, ref), kw
 
 
 def test_kernel_vector_paths_agree():
@@ -274,8 +278,8 @@ def test_kernel_big_primes_against_window_mode(a, span, pieces):
     """High up, most sieving primes are big (bucket sieve, producers, several pieces): the full
     sieve against the window mode (sieve to 2**20 and BPSW on the survivors)."""
     ref = primes_between(a, a + span, _mode="window")
-    for threads in (1, 2):
-        assert np.array_equal(_sieve.run(1, a, a + span - 1, threads=threads, pieces=pieces), ref)
+    for threads, rr in ((1, 0), (2, 0), (2, 1)):
+        assert np.array_equal(_sieve.run(1, a, a + span - 1, threads=threads, pieces=pieces, rr=rr), ref), (threads, rr)
 
 
 def test_kernel_windows_ending_at_2_64():

@@ -102,6 +102,7 @@ import numpy as np
 from nextdigit._u64 cimport u64, is_prime_u64
 
 cdef extern from "Python.h":
+    void* PyErr_Occurred()
     # Declared without an exception clause: a pending exception (KeyboardInterrupt) must stay
     # set in the thread state until the entry point re-raises it after the nogil region.
     int check_signals "PyErr_CheckSignals"() noexcept
@@ -120,7 +121,7 @@ cdef extern from "nd_sieve.h" nogil:
         int consume
         nd_par par
         nd_piece* pieces
-        int npieces, threads, has_big, nprod
+        int npieces, threads, has_big, nprod, rr
         uint64_t NR
         int confirm
         uint64_t confirm_above
@@ -136,7 +137,7 @@ cdef extern from "nd_sieve.h" nogil:
     uint64_t ND_L1D, ND_L2
     int NDP_N
     int nd_job_init(nd_job* J, int consume, uint64_t lo, uint64_t hi, uint64_t limit, int threads, int npieces,
-                    uint64_t seg, uint64_t chunk, uint64_t smax, uint64_t mmax) noexcept
+                    uint64_t seg, uint64_t chunk, uint64_t smax, uint64_t mmax, int rr) noexcept
     void nd_job_run(nd_job* J) noexcept
     void nd_job_free(nd_job* J) noexcept
     void nd_prof_get(uint64_t* out) noexcept
@@ -195,13 +196,13 @@ def default_params(uint64_t lo, uint64_t hi, limit=None, int threads=1):
     cdef uint64_t lim = _isqrt_u64(hi) if limit is None else limit
     if lo > hi:
         raise ValueError("lo must be <= hi")
-    if nd_job_init(&J, 0, lo, hi, lim, threads, 0, 0, 0, 0, 0) != 0:
+    if nd_job_init(&J, 0, lo, hi, lim, threads, 0, 0, 0, 0, 0, -1) != 0:
         nd_job_free(&J)
         free(J.pieces)
         raise MemoryError()
     out = dict(seg_bytes=int(J.par.S), chunk_bytes=int(J.par.chunk), small_max=int(J.par.small_max),
                med_max=int(J.par.med_max), limit=int(J.par.limit), pieces=int(J.npieces),
-               has_big=bool(J.has_big), ring=int(J.NR))
+               has_big=bool(J.has_big), ring=int(J.NR), round_robin=bool(J.rr))
     nd_job_free(&J)
     free(J.pieces)
     return out
@@ -212,7 +213,7 @@ cdef uint64_t _isqrt_u64(uint64_t n):
     return math.isqrt(n)
 
 
-def run(int consume, uint64_t lo, uint64_t hi, *, limit=None, int threads=1, int pieces=0,
+def run(int consume, uint64_t lo, uint64_t hi, *, limit=None, int threads=1, int pieces=0, int rr=-1,
         uint64_t seg_bytes=0, uint64_t chunk_bytes=0, uint64_t small_max=0, uint64_t med_max=0,
         bint confirm=False, uint64_t confirm_above=0,
         uint64_t h_a=0, uint64_t h_w=1, uint64_t[::1] h_out=None):
@@ -222,7 +223,8 @@ def run(int consume, uint64_t lo, uint64_t hi, *, limit=None, int threads=1, int
     ``consume``: 0 count (returns int), 1 list as uint64 (returns array), 2 list as uint32
     (``hi < 2**32``), 3 histogram (adds into ``h_out``: bucket i = ``[h_a + i*h_w, h_a + (i+1)*h_w)``,
     which must cover ``[lo, hi]``).  ``threads``: OpenMP threads; ``pieces``: how many contiguous
-    pieces (0 = the kernel's choice).  ``seg_bytes`` (a power of two in [64, 2**23]),
+    pieces (0 = the kernel's choice); ``rr``: round-robin mode (one sieve of the window, segments
+    dealt out to the threads, big primes split between them) -1 = the kernel's choice, 0 off, 1 on.  ``seg_bytes`` (a power of two in [64, 2**23]),
     ``chunk_bytes``, ``small_max``, ``med_max``: tier parameters, 0 = from the detected caches.
     ``confirm``: test every survivor above ``confirm_above`` with BPSW (short-window mode).
     The primes 2, 3 and 5 are accounted for here, not in the kernel.
@@ -247,7 +249,7 @@ def run(int consume, uint64_t lo, uint64_t hi, *, limit=None, int threads=1, int
         if lo < h_a or (hi - h_a) // h_w >= <uint64_t>h_out.shape[0]:
             raise ValueError("the histogram buckets must cover [lo, hi]")
     lim = _isqrt_u64(hi) if limit is None else limit
-    if nd_job_init(&J, consume, lo, hi, lim, threads, pieces, seg_bytes, chunk_bytes, small_max, med_max) != 0:
+    if nd_job_init(&J, consume, lo, hi, lim, threads, pieces, seg_bytes, chunk_bytes, small_max, med_max, rr) != 0:
         nd_job_free(&J)
         free(J.pieces)
         raise MemoryError("the sieve ran out of memory")
@@ -262,9 +264,9 @@ def run(int consume, uint64_t lo, uint64_t hi, *, limit=None, int threads=1, int
     try:
         with nogil:
             nd_job_run(&J)
-        if J.abort:
+        if J.abort and PyErr_Occurred():
             raise_pending()
-        if J.err:
+        if J.err or J.abort:
             raise MemoryError("the sieve ran out of memory")
         small = [p for p in (2, 3, 5) if lo <= p <= hi]
         if consume == CONSUME_COUNT:
