@@ -86,6 +86,7 @@ typedef struct {
     nd_u32 next;                       /* next state ri*48 + (j+1) % 48 */
 } nd_w210;
 static nd_w210 ND_W210[384];
+static nd_u64 ND_W210X[384];           /* the same packed: mask | gap << 8 | corr << 16 | next << 32 */
 static nd_u8 ND_E210[8][48];           /* (r * m_j) // 30 */
 
 /* ------------------------------------------------------------------------------------------ */
@@ -551,6 +552,8 @@ static int nd_sv_init(void)
                 e->pad = 0;
                 e->next = (nd_u32)(ri * 48 + (j + 1) % 48);
                 ND_E210[ri][j] = (nd_u8)((r * m0) / 30);
+                ND_W210X[ri * 48 + j] = (nd_u64)e->mask | (nd_u64)e->gap << 8 | (nd_u64)e->corr << 16
+                                        | (nd_u64)e->next << 32;
             }
     }
     /* base primes below 2**22 (odd sieve) */
@@ -974,18 +977,33 @@ ND_NI int nd_big(nd_work *W, nd_u8 *seg, nd_u64 seg_idx)
             for (int c = 0; c < 4; c++)
                 __builtin_prefetch((const char *)h->next + 64 * c);
         for (; it < end; it++) {
-            __builtin_prefetch(it + 32);
-            nd_u64 q = it->a, off = it->b >> 9;
-            nd_u32 st = it->b & 511;
+            /* one item: q in the low word, offset << 9 | wheel state in the high word */
+            nd_u64 v;
+            __builtin_prefetch(it + 64);
+            memcpy(&v, it, 8);
+            const nd_u64 q = (nd_u32)v;
+            nd_u64 off = v >> 41, st = (v >> 32) & 511;
             do {
-                const nd_w210 *e = &ND_W210[st];
-                seg[off] &= e->mask;
-                off += q * e->gap + e->corr;
-                st = e->next;
+                const nd_u64 e = ND_W210X[st];
+                seg[off] &= (nd_u8)e;
+                off += q * ((e >> 8) & 0xFF) + ((e >> 16) & 0xFF);
+                st = e >> 32;
             } while (off < S);
-            nd_u64 ns = seg_idx + (off >> lgS);
-            if (ns <= last)                 /* beyond the piece: the prime is done here */
-                bad |= nd_push(&ring[ns & msk], pl, (nd_u32)q, (nd_u32)(((off & (S - 1)) << 9) | st));
+            const nd_u64 ns = seg_idx + (off >> lgS);
+            if (ND_LIKELY(ns <= last)) {    /* beyond the piece: the prime is done here */
+                nd_item **slot = &ring[ns & msk];
+                nd_item *wp = *slot;
+                if (ND_UNLIKELY(((uintptr_t)wp & (ND_BLK_BYTES - 1)) == 0)) {
+                    wp = nd_push_new(slot, pl);
+                    if (ND_UNLIKELY(wp == NULL)) {
+                        bad = -1;
+                        continue;
+                    }
+                }
+                nd_u64 nv = q | (((off & (S - 1)) << 9 | st) << 32);
+                memcpy(wp, &nv, 8);
+                *slot = wp + 1;
+            }
         }
         nd_blk *nb = h->next;
         nd_blk_put(pl, h);
