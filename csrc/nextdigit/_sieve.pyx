@@ -114,7 +114,7 @@ cdef extern from "nd_sieve.h" nogil:
     ctypedef struct nd_piece:
         uint64_t lo, hi, count
         void* out
-        size_t out_n
+        size_t out_n, front
         uint64_t hb0, hb1, hc0, hc1
         int err
     ctypedef struct nd_job:
@@ -139,6 +139,7 @@ cdef extern from "nd_sieve.h" nogil:
     int nd_job_init(nd_job* J, int consume, uint64_t lo, uint64_t hi, uint64_t limit, int threads, int npieces,
                     uint64_t seg, uint64_t chunk, uint64_t smax, uint64_t mmax, int rr) noexcept
     void nd_job_run(nd_job* J) noexcept
+    int nd_job_concat(nd_job* J, size_t front) noexcept
     void nd_job_free(nd_job* J) noexcept
     void nd_prof_get(uint64_t* out) noexcept
     void nd_prof_reset() noexcept
@@ -253,6 +254,9 @@ def run(int consume, uint64_t lo, uint64_t hi, *, limit=None, int threads=1, int
         nd_job_free(&J)
         free(J.pieces)
         raise MemoryError("the sieve ran out of memory")
+    small = [p for p in (2, 3, 5) if lo <= p <= hi]
+    if not J.rr:
+        J.pieces[0].front = len(small)
     J.confirm = confirm
     J.confirm_above = confirm_above
     J.is_prime = _is_prime
@@ -268,7 +272,6 @@ def run(int consume, uint64_t lo, uint64_t hi, *, limit=None, int threads=1, int
             raise_pending()
         if J.err or J.abort:
             raise MemoryError("the sieve ran out of memory")
-        small = [p for p in (2, 3, 5) if lo <= p <= hi]
         if consume == CONSUME_COUNT:
             for k in range(J.npieces):
                 total += J.pieces[k].count
@@ -281,20 +284,24 @@ def run(int consume, uint64_t lo, uint64_t hi, *, limit=None, int threads=1, int
             for p in small:
                 h_out[(p - h_a) // h_w] += 1
             return None
-        for k in range(J.npieces):
-            nout += J.pieces[k].out_n
-        dtype = np.uint64 if consume == CONSUME_LIST64 else np.uint32
-        out = np.empty(nout + len(small), dtype=dtype)
-        for p in small:
-            out[pos] = p
-            pos += 1
+        # lists: the kernel leaves one buffer (2, 3, 5 go into its first items); numpy takes it over
+        if nd_job_concat(&J, len(small)) != 0:
+            raise MemoryError("the sieve ran out of memory")
         item = 8 if consume == CONSUME_LIST64 else 4
-        if nout:
-            dst = <char*>_data(out)
-            for k in range(J.npieces):
-                if J.pieces[k].out_n:
-                    memcpy(dst + pos * item, J.pieces[k].out, J.pieces[k].out_n * item)
-                    pos += J.pieces[k].out_n
+        nout = J.pieces[0].out_n
+        buf = _CBuffer()
+        buf.ptr = J.pieces[0].out
+        J.pieces[0].out = NULL
+        buf.n = nout
+        buf.itemsize = item
+        if consume == CONSUME_LIST64:
+            for pos in range(len(small)):
+                (<uint64_t*>buf.ptr)[pos] = small[pos]
+            out = np.frombuffer(buf, dtype=np.uint64) if nout else np.empty(0, dtype=np.uint64)
+        else:
+            for pos in range(len(small)):
+                (<uint32_t*>buf.ptr)[pos] = small[pos]
+            out = np.frombuffer(buf, dtype=np.uint32) if nout else np.empty(0, dtype=np.uint32)
         return out
     finally:
         for k in range(J.npieces):
@@ -308,6 +315,31 @@ cdef int raise_pending() except -1:
     return -1
 
 
-cdef void* _data(object arr) except NULL:
-    cdef uint8_t[::1] v = arr.view(np.uint8)
-    return <void*>&v[0]
+cdef class _CBuffer:
+    """A malloc'd array of uint64 or uint32 handed to numpy without a copy (freed with it)."""
+    cdef void* ptr
+    cdef Py_ssize_t n
+    cdef Py_ssize_t itemsize
+    cdef Py_ssize_t shape[1]
+    cdef Py_ssize_t strides[1]
+
+    def __getbuffer__(self, Py_buffer* view, int flags):
+        self.shape[0] = self.n
+        self.strides[0] = self.itemsize
+        view.buf = self.ptr
+        view.obj = self
+        view.len = self.n * self.itemsize
+        view.readonly = 0
+        view.itemsize = self.itemsize
+        view.format = b"Q" if self.itemsize == 8 else b"I"
+        view.ndim = 1
+        view.shape = self.shape
+        view.strides = self.strides
+        view.suboffsets = NULL
+        view.internal = NULL
+
+    def __releasebuffer__(self, Py_buffer* view):
+        pass
+
+    def __dealloc__(self):
+        free(self.ptr)

@@ -680,6 +680,7 @@ typedef struct {
     int err;
     nd_u64 *segrec;                    /* round-robin lists: (segment, first item) per segment */
     size_t nrec;
+    size_t front;                      /* lists: items kept free at the start (piece 0: 2, 3, 5) */
 } nd_piece;
 
 typedef struct nd_job {
@@ -1110,6 +1111,14 @@ static int nd_out_reserve(nd_piece *pc, size_t extra, size_t item)
 }
 
 static void nd_dist_segment(nd_work *W, nd_u64 segb, nd_u64 L);
+
+/* about how many primes [lo, hi] holds (a little more: the list buffer is grown if not) */
+static size_t nd_estimate(nd_u64 lo, nd_u64 hi)
+{
+    double span = (double)(hi - lo) + 1.0, lg = __builtin_log((double)hi + 3.0);
+    double e = span / (lg > 2.2 ? lg - 1.1 : 1.0) * 1.05 + 64.0;
+    return (size_t)e;
+}
 
 /* the segment is final: bytes seg[0:L] for numbers 30*segb .. 30*(segb+L)-1 */
 static int nd_consume(nd_work *W, nd_u64 segb, nd_u64 L)
@@ -1574,6 +1583,14 @@ static void nd_piece_run(nd_job *J, int k, int tid)
         }
         NDP_MARK(NDP_SPLICE);
     }
+    if ((J->consume == ND_LIST64 || J->consume == ND_LIST32)
+        && nd_out_reserve(pc, pc->front + nd_estimate(pc->lo, pc->hi), J->consume == ND_LIST64 ? 8 : 4) != 0) {
+        pc->err = 1;
+        nd_work_free(&W);
+        return;
+    }
+    if (J->consume == ND_LIST64 || J->consume == ND_LIST32)
+        pc->out_n = pc->front;
     if (J->consume == ND_HIST) {
         pc->hb0 = (pc->lo - J->h_a) / J->h_w;
         pc->hb1 = (pc->hi - J->h_a) / J->h_w;
@@ -1693,7 +1710,7 @@ static void nd_rr_thread(nd_job *J, int t, int T)
         ok = 0;
     if (ok && (J->consume == ND_LIST64 || J->consume == ND_LIST32)) {
         pc->segrec = (nd_u64 *)malloc((2 * (last / (nd_u64)T + 2)) * sizeof(nd_u64));
-        if (!pc->segrec)
+        if (!pc->segrec || nd_out_reserve(pc, nd_estimate(lo, hi) / (size_t)T + 64, J->consume == ND_LIST64 ? 8 : 4) != 0)
             ok = 0;
     }
     if (ok) {
@@ -1793,16 +1810,16 @@ static void nd_rr_thread(nd_job *J, int t, int T)
 }
 
 /* Round-robin lists: each thread holds its segments' primes; put them in order into piece 0 */
-static int nd_rr_gather(nd_job *J)
+static int nd_rr_gather(nd_job *J, size_t front)
 {
     int T = J->rr_T;
     size_t item = J->consume == ND_LIST64 ? 8 : 4, total = 0;
     for (int u = 0; u < T; u++)
         total += J->pieces[u].out_n;
-    char *out = (char *)malloc((total ? total : 1) * item);
+    char *out = (char *)malloc((front + total + 1) * item);
     if (!out)
         return -1;
-    size_t pos = 0;
+    size_t pos = front;
     size_t k[64] = {0};
     for (nd_u64 s = 0;; s++) {
         int u = (int)(s % (nd_u64)T);
@@ -1822,7 +1839,39 @@ static int nd_rr_gather(nd_job *J)
     }
     J->pieces[0].out = out;
     J->pieces[0].out_n = pos;
-    return pos == total ? 0 : -1;
+    J->pieces[0].out_cap = front + total + 1;
+    return pos == front + total ? 0 : -1;
+}
+
+/* Lists: one buffer in piece 0 with `front` free items at its start (for 2, 3, 5) and every
+ * prime after them in order.  Piece 0 reserved its front items before sieving; the other
+ * pieces are appended to it. */
+static int nd_job_concat(nd_job *J, size_t front)
+{
+    if (J->rr)
+        return nd_rr_gather(J, front);
+    size_t item = J->consume == ND_LIST64 ? 8 : 4, total = 0;
+    for (int k = 0; k < J->npieces; k++)
+        total += J->pieces[k].out_n;
+    nd_piece *p0 = &J->pieces[0];
+    if (p0->out_n < front)
+        return -1;
+    if (total + 1 > p0->out_cap) {
+        void *nb = realloc(p0->out, (total + 1) * item);
+        if (!nb)
+            return -1;
+        p0->out = nb;
+        p0->out_cap = total + 1;
+    }
+    for (int k = 1; k < J->npieces; k++) {
+        nd_piece *pc = &J->pieces[k];
+        memcpy((char *)p0->out + p0->out_n * item, pc->out, pc->out_n * item);
+        p0->out_n += pc->out_n;
+        free(pc->out);
+        pc->out = NULL;
+        pc->out_n = 0;
+    }
+    return 0;
 }
 
 static void nd_job_body(nd_job *J, int tid, int nt)
@@ -1890,9 +1939,6 @@ static void nd_job_run(nd_job *J)
             J->err = 1;
     for (int k = 0; k < J->npieces; k++)
         if (J->pieces[k].err)
-            J->err = 1;
-    if (J->rr && !J->err && !J->abort && (J->consume == ND_LIST64 || J->consume == ND_LIST32))
-        if (nd_rr_gather(J) != 0)
             J->err = 1;
 }
 
