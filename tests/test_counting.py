@@ -327,8 +327,9 @@ def test_kernel_reports_caches_and_parameters():
         s = p["seg_bytes"]
         assert s & (s - 1) == 0 and s <= max(l2 // 2, 1 << 16)
         assert p["small_max"] <= p["med_max"] and p["has_big"] == (p["limit"] > p["med_max"])
-        assert 1 <= p["pieces"] <= 2
+        assert 1 <= p["pieces"] <= (2 if p["has_big"] else 16)
     assert _sieve.default_params(10**18, 10**18 + 10**9, threads=2)["pieces"] == 2
+    assert _sieve.default_params(10**18, 10**18 + 10**9, threads=2)["round_robin"]
     with pytest.raises(ValueError, match="seg_bytes"):
         _sieve.run(0, 0, 100, seg_bytes=100)
     with pytest.raises(ValueError, match="lo must be <= hi"):

@@ -94,7 +94,11 @@ static nd_u8 ND_E210[8][48];           /* (r * m_j) // 30 */
 /* ------------------------------------------------------------------------------------------ */
 #define ND_PS_NT 16
 #define ND_PS_BLOCK 4096                /* bytes per pre-sieve block: tables are read contiguously */
+#ifndef ND_PS_UPTO37
 #define ND_PS_MAXP 163
+#else                                   /* measurement build: only 7..37 pre-sieved (tables 3.. all ones) */
+#define ND_PS_MAXP 37
+#endif
 static const int ND_PS_GROUPS[ND_PS_NT][4] = {
     {7, 11, 13, 17}, {19, 23, 29, 0}, {31, 37, 0, 0}, {41, 163, 0, 0}, {43, 157, 0, 0}, {47, 151, 0, 0},
     {53, 149, 0, 0}, {59, 139, 0, 0}, {61, 137, 0, 0}, {67, 131, 0, 0}, {71, 127, 0, 0}, {73, 113, 0, 0},
@@ -595,7 +599,7 @@ static int nd_sv_init(void)
         if (!tab)
             return -1;
         memset(tab, 0xFF, per);
-        for (int k = 0; k < 4 && ND_PS_GROUPS[t][k]; k++) {
+        for (int k = 0; k < 4 && ND_PS_GROUPS[t][k] && ND_PS_GROUPS[t][k] <= ND_PS_MAXP; k++) {
             nd_u32 p = (nd_u32)ND_PS_GROUPS[t][k];
             nd_u32 inv30 = 1;
             while ((30 * inv30) % p != 1)
@@ -1989,6 +1993,10 @@ ND_AI nd_u64 nd_pow2_floor(nd_u64 x)
     return p;
 }
 
+#ifndef ND_PIECES_PER_THREAD
+#define ND_PIECES_PER_THREAD 8
+#endif
+
 #ifndef ND_RR_FACTOR
 #define ND_RR_FACTOR 8.0
 #endif
@@ -2065,9 +2073,13 @@ static int nd_job_init(nd_job *J, int consume, nd_u64 lo, nd_u64 hi, nd_u64 limi
         npieces = threads;
     }
     if (npieces <= 0) {
+        /* Without big primes a piece costs little to start (its small and medium primes), so
+         * there are several per thread and idle threads take the next one: a thread that the
+         * OS deschedules for a while does not hold up the rest.  With big primes a piece needs
+         * the first multiple of each of them: one per thread. */
         nd_u64 minb = 4 * seg > ((nd_u64)1 << 21) ? 4 * seg : ((nd_u64)1 << 21);
-        nd_u64 np = bytes / minb;
-        npieces = np < (nd_u64)threads ? (int)(np ? np : 1) : threads;
+        nd_u64 np = bytes / minb, want = (nd_u64)threads * (J->has_big ? 1 : ND_PIECES_PER_THREAD);
+        npieces = threads <= 1 ? 1 : (int)(np < want ? (np ? np : 1) : want);
     }
     if ((nd_u64)npieces > bytes)
         npieces = (int)bytes;
