@@ -1088,6 +1088,128 @@ static int nd_add_lazy_big(nd_work *W, nd_u64 segb, nd_u64 L, nd_u64 seg_idx)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Extracting the set bits of a finished segment (bytes seg[0:L], followed by 8 zero bytes)     */
+/* ------------------------------------------------------------------------------------------ */
+/* numbers as uint64 / uint32: 30 (segb + i) + NUMOFBIT[bit], appended at o (8 items of slack) */
+static nd_u64 *nd_ext64_c(const nd_u8 *seg, nd_u64 L, nd_u64 segb, nd_u64 *o)
+{
+    for (nd_u64 i = 0; i < L; i += 8) {
+        nd_u64 word = nd_load64(seg + i), base = 30 * (segb + i);
+        while (word) {
+            *o++ = base + ND_NUMOFBIT[__builtin_ctzll(word)];
+            word &= word - 1;
+        }
+    }
+    return o;
+}
+
+static nd_u32 *nd_ext32_c(const nd_u8 *seg, nd_u64 L, nd_u64 segb, nd_u32 *o)
+{
+    for (nd_u64 i = 0; i < L; i += 8) {
+        nd_u64 word = nd_load64(seg + i), base = 30 * (segb + i);
+        while (word) {
+            *o++ = (nd_u32)(base + ND_NUMOFBIT[__builtin_ctzll(word)]);
+            word &= word - 1;
+        }
+    }
+    return o;
+}
+
+/* sieving primes for the producers: q = p // 30 and the residue index, words [i0, i1) */
+static size_t nd_extq_c(const nd_u8 *seg, nd_u64 i0, nd_u64 i1, nd_u64 segb, nd_u32 *qs, nd_u8 *ris)
+{
+    size_t n = 0;
+    for (nd_u64 i = i0; i < i1; i += 8) {
+        nd_u64 word = nd_load64(seg + i), b8 = segb + i;
+        while (word) {
+            int bit = __builtin_ctzll(word);
+            qs[n] = (nd_u32)(b8 + (nd_u64)(bit >> 3));
+            ris[n++] = (nd_u8)(bit & 7);
+            word &= word - 1;
+        }
+    }
+    return n;
+}
+
+#if ND_SV_X86
+/* The same with AVX-512 VBMI2: one compress per 64-bit word gives the table bytes (or bit
+ * indices) of its set bits in order; they are widened and offset eight or sixteen at a time. */
+#define ND_TVB __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,popcnt")))
+static nd_u8 ND_NUMOFBIT8[64] __attribute__((aligned(64)));
+
+ND_TVB static nd_u64 *nd_ext64_vb(const nd_u8 *seg, nd_u64 L, nd_u64 segb, nd_u64 *o)
+{
+    const __m512i tab = _mm512_load_si512((const void *)ND_NUMOFBIT8);
+    nd_u8 tmp[64];
+    for (nd_u64 i = 0; i < L; i += 8) {
+        nd_u64 word = nd_load64(seg + i);
+        if (!word)
+            continue;
+        int n = __builtin_popcountll(word);
+        __m512i v = _mm512_maskz_compress_epi8((__mmask64)word, tab);
+        const __m512i base = _mm512_set1_epi64((long long)(30 * (segb + i)));
+        _mm512_storeu_si512(tmp, v);
+        for (int k = 0; k < n; k += 8)
+            _mm512_storeu_si512(o + k, _mm512_add_epi64(_mm512_cvtepu8_epi64(_mm_loadl_epi64((const __m128i *)(tmp + k))), base));
+        o += n;
+    }
+    return o;
+}
+
+ND_TVB static nd_u32 *nd_ext32_vb(const nd_u8 *seg, nd_u64 L, nd_u64 segb, nd_u32 *o)
+{
+    const __m512i tab = _mm512_load_si512((const void *)ND_NUMOFBIT8);
+    nd_u8 tmp[64];
+    for (nd_u64 i = 0; i < L; i += 8) {
+        nd_u64 word = nd_load64(seg + i);
+        if (!word)
+            continue;
+        int n = __builtin_popcountll(word);
+        __m512i v = _mm512_maskz_compress_epi8((__mmask64)word, tab);
+        const __m512i base = _mm512_set1_epi32((int)(nd_u32)(30 * (segb + i)));
+        _mm512_storeu_si512(tmp, v);
+        for (int k = 0; k < n; k += 16)
+            _mm512_storeu_si512(o + k, _mm512_add_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(tmp + k))), base));
+        o += n;
+    }
+    return o;
+}
+
+ND_TVB static size_t nd_extq_vb(const nd_u8 *seg, nd_u64 i0, nd_u64 i1, nd_u64 segb, nd_u32 *qs, nd_u8 *ris)
+{
+    const __m512i iota = _mm512_set_epi8(63, 62, 61, 60, 59, 58, 57, 56, 55, 54, 53, 52, 51, 50, 49, 48, 47, 46, 45,
+                                         44, 43, 42, 41, 40, 39, 38, 37, 36, 35, 34, 33, 32, 31, 30, 29, 28, 27, 26,
+                                         25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6,
+                                         5, 4, 3, 2, 1, 0);
+    const __m512i seven = _mm512_set1_epi8(7);
+    nd_u8 tmp[64];
+    size_t n = 0;
+    for (nd_u64 i = i0; i < i1; i += 8) {
+        nd_u64 word = nd_load64(seg + i);
+        if (!word)
+            continue;
+        int c = __builtin_popcountll(word);
+        __m512i v = _mm512_maskz_compress_epi8((__mmask64)word, iota);
+        _mm512_storeu_si512(ris + n, _mm512_and_si512(v, seven));
+        _mm512_storeu_si512(tmp, v);
+        const __m512i base = _mm512_set1_epi32((int)(nd_u32)(segb + i));
+        for (int k = 0; k < c; k += 16)
+            _mm512_storeu_si512(qs + n + k, _mm512_add_epi32(_mm512_srli_epi32(
+                _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(tmp + k))), 3), base));
+        n += (size_t)c;
+    }
+    return n;
+}
+#endif
+
+typedef nd_u64 *(*nd_ext64_fn)(const nd_u8 *, nd_u64, nd_u64, nd_u64 *);
+typedef nd_u32 *(*nd_ext32_fn)(const nd_u8 *, nd_u64, nd_u64, nd_u32 *);
+typedef size_t (*nd_extq_fn)(const nd_u8 *, nd_u64, nd_u64, nd_u64, nd_u32 *, nd_u8 *);
+static nd_ext64_fn nd_ext64_impl = nd_ext64_c;
+static nd_ext32_fn nd_ext32_impl = nd_ext32_c;
+static nd_extq_fn nd_extq_impl = nd_extq_c;
+
+/* ------------------------------------------------------------------------------------------ */
 /* Consumers                                                                                   */
 /* ------------------------------------------------------------------------------------------ */
 static nd_u64 nd_count_range(const nd_u8 *seg, nd_u64 segb, nd_u64 x, nd_u64 y)
@@ -1164,7 +1286,7 @@ static int nd_consume(nd_work *W, nd_u64 segb, nd_u64 L)
     case ND_LIST64:
     case ND_LIST32: {
         size_t item = W->consume == ND_LIST64 ? 8 : 4;
-        if (nd_out_reserve(pc, (size_t)nd_count_impl(seg, L), item) != 0)
+        if (nd_out_reserve(pc, (size_t)nd_count_impl(seg, L) + 64, item) != 0)
             return -1;
         if (J->rr) {
             pc->segrec[2 * pc->nrec] = (segb - W->lo / 30) / W->par->S;
@@ -1172,24 +1294,10 @@ static int nd_consume(nd_work *W, nd_u64 segb, nd_u64 L)
             pc->nrec++;
         }
         if (W->consume == ND_LIST64) {
-            nd_u64 *o = (nd_u64 *)pc->out + pc->out_n;
-            for (nd_u64 i = 0; i < L; i += 8) {
-                nd_u64 word = nd_load64(seg + i), base = 30 * (segb + i);
-                while (word) {
-                    *o++ = base + ND_NUMOFBIT[__builtin_ctzll(word)];
-                    word &= word - 1;
-                }
-            }
+            nd_u64 *o = nd_ext64_impl(seg, L, segb, (nd_u64 *)pc->out + pc->out_n);
             pc->out_n = (size_t)(o - (nd_u64 *)pc->out);
         } else {
-            nd_u32 *o = (nd_u32 *)pc->out + pc->out_n;
-            for (nd_u64 i = 0; i < L; i += 8) {
-                nd_u64 word = nd_load64(seg + i), base = 30 * (segb + i);
-                while (word) {
-                    *o++ = (nd_u32)(base + ND_NUMOFBIT[__builtin_ctzll(word)]);
-                    word &= word - 1;
-                }
-            }
+            nd_u32 *o = nd_ext32_impl(seg, L, segb, (nd_u32 *)pc->out + pc->out_n);
             pc->out_n = (size_t)(o - (nd_u32 *)pc->out);
         }
         return 0;
@@ -1341,7 +1449,6 @@ ND_AI nd_u64 nd_div_fp(nd_u64 a, double ad, nd_u64 p, nd_u64 *rem)
     return q;
 }
 
-#define ND_DIST_BATCH 2048
 
 /* First multiple >= lo of p = 30q + RES[ri] with m coprime to 210: byte index and mod-210
  * index.  m = ceil(lo / p) from the double quotient (or an integer division when lo / p may
@@ -1506,25 +1613,16 @@ static void nd_dist_batch(nd_job *J, int t, const nd_u32 *qs, const nd_u8 *ris, 
 
 static void nd_dist_segment(nd_work *W, nd_u64 segb, nd_u64 L)
 {
-    nd_u32 qs[ND_DIST_BATCH + 64];
-    nd_u8 ris[ND_DIST_BATCH + 64];
+    /* a batch of 256 words holds at most 64 * 256 primes, in practice ~3000 */
+    nd_u32 qs[64 * 256 + 64];
+    nd_u8 ris[64 * 256 + 64];
     const nd_u8 *seg = W->seg;
-    size_t n = 0;
-    for (nd_u64 i = 0; i < L; i += 8) {
-        nd_u64 word = nd_load64(seg + i), b8 = segb + i;
-        while (word) {
-            int bit = __builtin_ctzll(word);
-            qs[n] = (nd_u32)(b8 + (nd_u64)(bit >> 3));
-            ris[n++] = (nd_u8)(bit & 7);
-            word &= word - 1;
-        }
-        if (n >= ND_DIST_BATCH) {
+    for (nd_u64 i = 0; i < L; i += 8 * 256) {
+        nd_u64 e = i + 8 * 256 < L ? i + 8 * 256 : L;
+        size_t n = nd_extq_impl(seg, i, e, segb, qs, ris);
+        if (n)
             nd_dist_batch(W->J, W->prod, qs, ris, n);
-            n = 0;
-        }
     }
-    if (n)
-        nd_dist_batch(W->J, W->prod, qs, ris, n);
 }
 
 static void nd_produce(nd_job *J, int t)
@@ -2135,6 +2233,9 @@ static int nd_sv_set_simd(int level)
     nd_presieve_impl = nd_presieve_c;
     nd_count_impl = nd_count_c;
     nd_dist0_impl = nd_dist0_c;
+    nd_ext64_impl = nd_ext64_c;
+    nd_ext32_impl = nd_ext32_c;
+    nd_extq_impl = nd_extq_c;
     ND_SIMD_LEVEL = 0;
     ND_POP_LEVEL = 0;
 #if ND_SV_X86
@@ -2158,6 +2259,15 @@ static int nd_sv_set_simd(int level)
     if (level >= 3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")
         && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
         nd_dist0_impl = nd_dist0_avx512;
+    if (level >= 3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vbmi")
+        && __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("popcnt")) {
+        for (int b = 0; b < 64; b++)
+            ND_NUMOFBIT8[b] = (nd_u8)ND_NUMOFBIT[b];
+        nd_ext64_impl = nd_ext64_vb;
+        nd_ext32_impl = nd_ext32_vb;
+        nd_extq_impl = nd_extq_vb;
+    }
     if (level >= 3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq")
         && __builtin_cpu_supports("popcnt")) {
         nd_count_impl = nd_count_avx512;
