@@ -78,16 +78,10 @@ static int ND_R210[49];
 static int ND_NEXT210[210];            /* smallest j with ND_R210[j] >= x */
 static nd_u8 ND_DLT210[210];           /* ND_R210[ND_NEXT210[x]] - x */
 static nd_u32 ND_JD210[210];           /* ND_NEXT210[x] | ND_DLT210[x] << 8 (for gathers) */
-typedef struct {
-    nd_u8 mask;                        /* ~bit of the current multiple */
-    nd_u8 gap;                         /* m_{j+1} - m_j */
-    nd_u8 corr;                        /* E210(ri, j+1) - E210(ri, j) */
-    nd_u8 pad;
-    nd_u32 next;                       /* next state ri*48 + (j+1) % 48 */
-} nd_w210;
-static nd_w210 ND_W210[384];
-static nd_u64 ND_W210X[384];           /* the same packed: mask | gap << 8 | corr << 16 | next << 32 */
-static nd_u8 ND_E210[8][48];           /* (r * m_j) // 30 */
+/* wheel state s = ri * 48 + j of a big prime's multiple p*m (m = m_j mod 210), packed in a word:
+ * mask (~bit of the multiple) | gap (m_{j+1} - m_j) << 8 | corr (E(ri, j+1) - E(ri, j), with
+ * E(ri, j) = (r * m_j) // 30) << 16 | next state << 32 */
+static nd_u64 ND_W210X[384];
 
 /* ------------------------------------------------------------------------------------------ */
 /* Pre-sieve tables (primes 7..163)                                                            */
@@ -549,15 +543,9 @@ static int nd_sv_init(void)
         for (int ri = 0; ri < 8; ri++)
             for (j = 0; j < 48; j++) {
                 int r = ND_RES[ri], m0 = ND_R210[j], m1 = ND_R210[j + 1];
-                nd_w210 *e = &ND_W210[ri * 48 + j];
-                e->mask = (nd_u8)~(1u << ND_BITOF[(r * m0) % 30]);
-                e->gap = (nd_u8)(m1 - m0);
-                e->corr = (nd_u8)((r * m1) / 30 - (r * m0) / 30);
-                e->pad = 0;
-                e->next = (nd_u32)(ri * 48 + (j + 1) % 48);
-                ND_E210[ri][j] = (nd_u8)((r * m0) / 30);
-                ND_W210X[ri * 48 + j] = (nd_u64)e->mask | (nd_u64)e->gap << 8 | (nd_u64)e->corr << 16
-                                        | (nd_u64)e->next << 32;
+                nd_u64 mask = (nd_u8)~(1u << ND_BITOF[(r * m0) % 30]), gap = (nd_u64)(m1 - m0);
+                nd_u64 corr = (nd_u64)((r * m1) / 30 - (r * m0) / 30), next = (nd_u64)(ri * 48 + (j + 1) % 48);
+                ND_W210X[ri * 48 + j] = mask | gap << 8 | corr << 16 | next << 32;
             }
     }
     /* base primes below 2**22 (odd sieve) */
@@ -764,16 +752,6 @@ ND_AI nd_u64 nd_first30(nd_u64 p, nd_u64 start, int *w_out)
     int ri = ND_RIOF[p % 30], w = ND_NEXTW[m % 30];
     *w_out = w;
     return p * k + q * (nd_u64)ND_RES[w] + ND_ET[ri][w];
-}
-
-/* Smallest multiple p*m >= start with m coprime to 210: byte index, j its index mod 210 */
-ND_AI nd_u64 nd_first210(nd_u64 p, nd_u64 q, int r, nd_u64 start, int *j_out)
-{
-    nd_u64 m = start / p + (start % p != 0);
-    nd_u64 K = m / 210;
-    int j = ND_NEXT210[m % 210];
-    *j_out = j;
-    return 7 * p * K + q * (nd_u64)ND_R210[j] + (nd_u64)((r * ND_R210[j]) / 30);
 }
 
 /* ------------------------------------------------------------------------------------------ */
