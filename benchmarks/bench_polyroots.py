@@ -7,16 +7,15 @@ import numpy as np
 import pytest
 
 from nextdigit.models import generate
-from nextdigit.polyroots import (
+from nextdigit.models import generate_with_hidden, generate_with_seed
+from nextdigit.tasks.polyroots import (
     PolyRootsARModel,
     PolyRootsHiddenSeedModel,
     PolyRootsHiddenStreamModel,
     PolyRootsTask,
-    UniformNumberHiddenSeedModel,
-    UniformNumberModel,
     parse_polyroots,
 )
-from nextdigit.semiprimes import generate_with_hidden, generate_with_seed
+from nextdigit.tasks.uniform_number import UniformNumberHiddenSeedModel, UniformNumberModel
 
 SIZES = [(3, -9, 9), (4, -20, 20), (5, -20, 20)]
 _AR: dict = {}

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 import nextdigit
-from nextdigit import counting
 
 
 @pytest.mark.parametrize("threads", [1, 2])

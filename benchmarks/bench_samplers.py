@@ -19,7 +19,8 @@ import pytest
 import sympy
 
 from nextdigit.models import generate
-from nextdigit.samplers import DensityPrimeModel, ExactPrimeModel, RandomizedPrimeModel, random_prime, random_primes
+from nextdigit import random_prime, random_primes
+from nextdigit.tasks.primes import DensityPrimeModel, ExactPrimeModel, RandomizedPrimeModel
 
 
 def gmpy_rejection_prime(bits, rnd):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from nextdigit.models import generate
-from nextdigit.semiprimes import ForwardSemiprimeModel, HonestReversedModel, SemiprimeTask, factor_with_model, parse_triple
+from nextdigit.tasks.semiprimes import ForwardSemiprimeModel, HonestReversedModel, SemiprimeTask, factor_with_model, parse_triple
 
 
 @pytest.mark.parametrize("n", [2, 3, 4, 5, 6, 7])

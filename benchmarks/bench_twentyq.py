@@ -10,8 +10,8 @@ import pytest
 
 from conftest import per_number
 from nextdigit.models import generate
-from nextdigit.semiprimes import generate_with_seed
-from nextdigit.twentyq import (
+from nextdigit.models import generate_with_seed
+from nextdigit.tasks.twentyq import (
     TwentyQuestionsARModel,
     TwentyQuestionsHiddenSeedModel,
     object_answers,

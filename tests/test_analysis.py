@@ -19,9 +19,10 @@ from nextdigit.analysis import (
     sympy_randprime_tvd,
     tvd,
 )
-from nextdigit.experiments import NDIGIT_PRIME_COUNTS, first_digit, gpt4_footnote, li_tvd
-from nextdigit.samplers import DensityPrimeModel, RandomizedPrimeModel, random_primes
-from nextdigit.uniformity import max_count_pvalue, preceding_gap_test, uniformity_test
+from nextdigit import random_primes
+from nextdigit.analysis.experiments import NDIGIT_PRIME_COUNTS, first_digit, gpt4_footnote, li_tvd
+from nextdigit.tasks.primes import DensityPrimeModel, RandomizedPrimeModel
+from nextdigit.analysis.uniformity import max_count_pvalue, preceding_gap_test, uniformity_test
 
 from conftest import read_reference
 

@@ -62,6 +62,13 @@ def test_pi_command():
     assert json.loads(run("pi", "10^9", "--json").stdout)["pi"] == "50847534"
 
 
+def test_nth_prime_command():
+    assert run("nth-prime", "10^6").stdout.strip() == "15485863"
+    assert json.loads(run("nth-prime", "10^9", "--json").stdout)["prime"] == "22801763489"
+    bad = run("nth-prime", "0", check=False)
+    assert bad.returncode != 0 and "n must be in" in bad.stderr
+
+
 def test_plot_writes_png(tmp_path):
     pytest.importorskip("matplotlib")
     for args in (["experiment", "li-tvd", "--digits", "6"], ["digits", "", "--digits", "5"]):

@@ -430,7 +430,7 @@ def test_numpy_and_gmpy_integers_accepted():
 def test_scale_out_executor_and_checkpoint(tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
-    from nextdigit import scale
+    from nextdigit import counting as scale
 
     old = scale.PIECE
     scale.PIECE = 1 << 20

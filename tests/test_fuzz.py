@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 import nextdigit as nd
 from nextdigit.cli import build_parser, parse_int
-from nextdigit.samplers import DensityPrimeModel, ExactPrimeModel, RandomizedPrimeModel, random_prime
+from nextdigit import random_prime
+from nextdigit.tasks.primes import DensityPrimeModel, ExactPrimeModel, RandomizedPrimeModel
 
 # NEXTDIGIT_FUZZ_EXAMPLES=5000 python -m pytest tests/test_fuzz.py  for a long run
 EXAMPLES = int(os.environ.get("NEXTDIGIT_FUZZ_EXAMPLES", "150"))
@@ -155,7 +156,7 @@ def test_vocabulary_any(base, extra):
        st.one_of(st.integers(-30, 30), anything))
 def test_polyroots_any(degree, low, high):
     from nextdigit.models import generate
-    from nextdigit.polyroots import PolyRootsARModel, PolyRootsHiddenSeedModel, PolyRootsTask
+    from nextdigit.tasks.polyroots import PolyRootsARModel, PolyRootsHiddenSeedModel, PolyRootsTask
 
     task = call(PolyRootsTask, degree, low, high)
     if task is not None and task.num_multisets <= 5000:
@@ -169,7 +170,7 @@ def test_polyroots_any(degree, low, high):
 @given(st.one_of(st.integers(-2, 10), anything), st.one_of(st.text(max_size=12), anything),
        st.one_of(st.text(alphabet="01$", max_size=5), anything))
 def test_twenty_questions_any(m, prompt, output):
-    from nextdigit.twentyq import TwentyQuestionsARModel, TwentyQuestionsHiddenSeedModel
+    from nextdigit.tasks.twentyq import TwentyQuestionsARModel, TwentyQuestionsHiddenSeedModel
 
     model = call(TwentyQuestionsARModel, m)
     if model is not None:

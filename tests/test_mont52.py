@@ -130,7 +130,7 @@ def test_big_random_prime_uniform_across_two_to_the_64(monkeypatch, ifma):
     probability < 1e-6 when correct)."""
     if ifma and not _mont52.available():
         pytest.skip("no IFMA")
-    from nextdigit.samplers import RandomizedPrimeModel
+    from nextdigit.randprime import big_random_prime
     from test_randprime import ALPHA, chi_square_p
 
     monkeypatch.setattr(_bpsw, "USE_IFMA", ifma)
@@ -138,7 +138,7 @@ def test_big_random_prime_uniform_across_two_to_the_64(monkeypatch, ifma):
     support = [x for x in range(lo, hi) if gmpy2.is_prime(x)]
     assert any(p < 2**64 for p in support) and any(p > 2**64 for p in support)
     gen = np.random.default_rng(64)
-    samples = [RandomizedPrimeModel._big_random_prime(lo, hi, gen) for _ in range(600 * len(support))]
+    samples = [big_random_prime(lo, hi, gen) for _ in range(600 * len(support))]
     assert chi_square_p(samples, support) > ALPHA
 
 

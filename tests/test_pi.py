@@ -1,13 +1,15 @@
-"""Exactness tests for nextdigit.prime_pi (Deleglise-Rivat kernel nextdigit._pi).
+"""Exactness tests for nextdigit.prime_pi and nth_prime (Gourdon kernel nextdigit._pi).
 
 References, all independent of our code: the table of pi(10^k) in ../shared/reference, plain
-numpy sieves (whole range below 1e8, short segments up to 1e12 and around 2^32), sympy.primepi,
-and primecountpy (GPL, tests only) where installed.
+numpy sieves (whole range below 1e8, short segments up to 1e12 and around 2^32), sympy.primepi
+and sympy.prime, primecountpy (GPL, tests only) where installed, and -- for each of the terms
+Phi0, D, A + C, B, Sigma of the decomposition -- a slow evaluation of the term's definition leaf
+by leaf (``reference_terms`` below: phi by its recursion, mu and lpf by trial division).
 """
 from __future__ import annotations
 
+import functools
 import math
-import os
 import signal
 import threading
 import time
@@ -17,6 +19,7 @@ import numpy as np
 import pytest
 
 from nextdigit import _pi
+from nextdigit.nthprime import PI_U64_MAX, nth_prime
 from nextdigit.pi import cache_info, clear_cache, prime_pi
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "pi_powers_of_ten.tsv"
@@ -187,9 +190,10 @@ def test_top_of_range():
 # internal consistency: parameters, threads, chunking, cache
 # ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("alpha", [1.0, 1.7, 3.0, 25.0, 1000.0])
-def test_alpha_does_not_matter(alpha):
+@pytest.mark.parametrize("alpha_z", [1.0, 2.5])
+def test_alpha_does_not_matter(alpha, alpha_z):
     for x in (10**9 + 9, 3 * 10**10 + 1, 10**11):
-        assert _pi.prime_pi_u64(x, 1, alpha) == prime_pi(x), (x, alpha)
+        assert _pi.prime_pi_u64(x, 1, alpha, 0, 0, alpha_z) == prime_pi(x), (x, alpha, alpha_z)
 
 
 def test_kernel_small_x_extreme_alpha():
@@ -198,21 +202,22 @@ def test_kernel_small_x_extreme_alpha():
     n = 10**7
     cum = np.cumsum(odd_sieve(n), dtype=np.int32)
     rng = np.random.default_rng(17)
-    for i, x in enumerate(rng.integers(10**5, n, size=400)):
+    for i, x in enumerate(rng.integers(10**6, n, size=400)):
         x = int(x)
         alpha = (1.0, 1.01, 2.5, 1e6)[i % 4]
+        alpha_z = (1.0, 1.0, 1.7, 4.0, 100.0)[i % 5]
         chunks = (0, 1, 3, 16)[i % 3]
-        got = _pi.prime_pi_u64(x, 1 + i % 2, alpha, 0, chunks)
-        assert got == int(cum[(x - 1) // 2]) + 1, (x, alpha, chunks)
+        got = _pi.prime_pi_u64(x, 1 + i % 2, alpha, 0, chunks, alpha_z)
+        assert got == int(cum[(x - 1) // 2]) + 1, (x, alpha, alpha_z, chunks)
 
 
-@pytest.mark.parametrize("seg,chunks", [(1 << 16, 1), (1 << 16, 7), (1 << 16, 40), (1 << 17, 3), (1 << 20, 2)])
+@pytest.mark.parametrize("seg,chunks", [(1 << 12, 1), (1 << 12, 7), (1 << 12, 40), (1 << 15, 3), (1 << 18, 2)])
 def test_segments_and_chunks(seg, chunks):
     """The chunk stitching (phi bases per b, prime-count bases) is exact for any split."""
     for x in (10**8 + 7, 10**10 + 19, 2 * 10**11 + 3):
         assert _pi.prime_pi_u64(x, 2, 0.0, seg, chunks) == prime_pi(x)
     with pytest.raises(ValueError, match="seg"):
-        _pi.prime_pi_u64(10**10, 1, 0.0, 3 << 16, 1)
+        _pi.prime_pi_u64(10**10, 1, 0.0, 3 << 12, 1)
 
 
 def test_threads_identical():
@@ -294,3 +299,240 @@ def test_ctrl_c_interrupts(threads):
     assert latency < 1.5, latency
     # the kernel is still usable afterwards
     assert prime_pi(10**10) == 455052511
+
+
+# ---------------------------------------------------------------------------------------------
+# every term of the decomposition against its definition, evaluated leaf by leaf
+# ---------------------------------------------------------------------------------------------
+def _factor(n: int, primes: list[int]) -> list[int]:
+    out = []
+    for p in primes:
+        if p * p > n:
+            break
+        while n % p == 0:
+            out.append(p)
+            n //= p
+    if n > 1:
+        out.append(n)
+    return out
+
+
+def reference_terms(x: int, y: int, z: int, k: int = 8) -> dict:
+    """Phi0, D, A + C ("AC"), B and Sigma of the kernel's decomposition (see the _pi module
+    docstring), each from its definition, for small x:
+
+        pi(x) = Phi0 + D + AC - B + Sigma
+        Phi0  = sum over squarefree n <= z, prime factors in (p_k, y], of mu(n) phi(x/n, k)
+        leaf (b, m): p = p_b > p_k, m squarefree, lpf(m) > p, prime factors <= y, m <= z < p m;
+                     value -mu(m) phi(x / (p m), b - 1)
+        D     = the leaves with p <= sqrt(z), or m composite, or x/(p m) >= p^2; AC = the rest
+        B     = sum_{y < p <= sqrt x} pi(x / p)
+        Sigma = pi(y) - 1 + sum_{y < p <= sqrt x} (pi(p) - 1)
+    """
+    sq = math.isqrt(x)
+    n_top = max(x // y + 2, z + 2)
+    s = odd_sieve(n_top)
+    primes = [2] + [2 * int(i) + 1 for i in np.nonzero(s)[0]]
+    pi_tab = np.zeros(n_top + 1, dtype=np.int64)
+    pi_tab[np.array(primes)] = 1
+    pi_tab = np.cumsum(pi_tab)
+    P = [0] + primes                                        # 1-based
+    a = int(pi_tab[y])
+    mu, lpf, big = {}, {}, {}
+    for m in range(1, z + 1):
+        f = _factor(m, primes)
+        mu[m] = 0 if len(set(f)) < len(f) else (-1) ** len(f)
+        lpf[m] = f[0] if f else math.inf
+        big[m] = bool(f) and f[-1] > y
+
+    @functools.lru_cache(maxsize=None)
+    def phi(u: int, b: int) -> int:
+        if b == 0:
+            return u
+        if u < P[b]:
+            return 1 if u >= 1 else 0
+        return phi(u, b - 1) - phi(u // P[b], b - 1)
+
+    phi0 = sum(mu[n] * phi(x // n, k) for n in range(1, z + 1) if mu[n] and lpf[n] > P[k] and not big[n])
+    sqz = math.isqrt(z)
+    D = AC = 0
+    for b in range(k + 1, a + 1):
+        p = P[b]
+        for m in range(z // p + 1, z + 1):
+            if mu[m] == 0 or lpf[m] <= p or big[m]:
+                continue
+            u = x // (p * m)
+            leaf = -mu[m] * phi(u, b - 1)
+            if p <= sqz or len(_factor(m, primes)) > 1 or u >= p * p:
+                D += leaf
+            else:
+                AC += leaf
+    big_p = [p for p in primes if y < p <= sq]
+    B = sum(int(pi_tab[x // p]) for p in big_p)
+    sigma = a - 1 + sum(int(pi_tab[p]) - 1 for p in big_p)
+    return {"Phi0": phi0, "D": D, "AC": AC, "B": B, "Sigma": sigma,
+            "total": phi0 + D + AC - B + sigma}
+
+
+@pytest.mark.parametrize(
+    "x,alpha,alpha_z",
+    [(10**6 + 3, 0.0, 0.0), (3 * 10**6, 1.0, 1.0), (5 * 10**6 + 1, 4.0, 2.0), (10**7 + 19, 0.0, 0.0),
+     (2 * 10**7, 1.5, 3.0), (4 * 10**7 + 7, 8.0, 1.0), (10**8, 0.0, 0.0), (10**8 - 1, 1.0, 1.7)],
+)
+def test_terms_against_their_definitions(x, alpha, alpha_z):
+    got = _pi.prime_pi_u64(x, 1, alpha, 0, 0, alpha_z)
+    st = _pi._last_stats()
+    want = reference_terms(x, st["y"], st["z"])
+    for term in ("Phi0", "D", "AC", "B", "Sigma"):
+        assert st[term] == want[term], (term, x, st["y"], st["z"])
+    assert got == want["total"] == st["Phi0"] + st["D"] + st["AC"] - st["B"] + st["Sigma"]
+    assert got == int(odd_sieve(x).sum()) + 1
+
+
+def test_factor_table_entries():
+    """The compact factor table: 0xFFFE for 1, 0xFFFF for primes <= fy, 0 for mu = 0 or a prime
+    factor above fy, else 2 * pi(lpf) + (mu == -1)."""
+    n, fy = 30000, 7000
+    T = _pi._tables_for_tests(n + 100, n, fy)
+    primes = [2] + [2 * int(i) + 1 for i in np.nonzero(odd_sieve(n))[0]]
+    index = {p: i + 1 for i, p in enumerate(primes)}
+    for m in range(1, n + 1):
+        if math.gcd(m, 2310) != 1:
+            continue
+        f = _factor(m, primes)
+        if m == 1:
+            want = 0xFFFE
+        elif len(set(f)) < len(f) or f[-1] > fy:
+            want = 0
+        elif len(f) == 1:
+            want = 0xFFFF
+        else:
+            want = 2 * index[f[0]] + (len(f) % 2)
+        assert T.factor_entry(m) == want, m
+
+
+def test_instruction_set_levels_agree():
+    """The baseline, POPCNT/BMI2/AVX2 and AVX-512 variants of the kernels give the same terms
+    (levels the CPU lacks fall back to the best it has)."""
+    best = _pi._set_level(-1)
+    try:
+        results = {}
+        for level in (0, 1, 2):
+            used = _pi._set_level(level)
+            for x in (10**9 + 7, 10**11 + 3, 3 * 10**12 + 1):
+                v = _pi.prime_pi_u64(x, 1 + x % 2)
+                st = _pi._last_stats()
+                results.setdefault(x, []).append((v, st["D"], st["AC"], st["B"], used))
+        for x, rows in results.items():
+            assert len({r[:4] for r in rows}) == 1, (x, rows)
+    finally:
+        assert _pi._set_level(-1) == best
+
+
+def test_threads_and_chunks_terms_identical():
+    x = 7 * 10**12 + 11
+    one = _pi.prime_pi_u64(x, 1)
+    t1 = {k: _pi._last_stats()[k] for k in ("D", "AC", "B")}
+    two = _pi.prime_pi_u64(x, 2, 0.0, 1 << 12, 37)
+    t2 = {k: _pi._last_stats()[k] for k in ("D", "AC", "B")}
+    assert one == two and t1 == t2
+
+
+@needs_primecount
+@pytest.mark.slow
+def test_random_against_primecount_1e17():
+    rng = np.random.default_rng(23)
+    for e in list(rng.uniform(13, 16.5, size=10)) + [16.8, 17.0]:
+        x = int(10**e) + int(rng.integers(0, 10**9))
+        assert prime_pi(x) == primecountpy.prime_pi(x), x
+
+
+def test_progress_bar(monkeypatch, capsys):
+    from nextdigit import pi as pimod
+
+    clear_cache()
+    monkeypatch.setattr(pimod, "PROGRESS_MIN_SECONDS", 0.0)
+    assert prime_pi(10**12 + 39, progress=True) == primecount_value(10**12 + 39)
+    err = capsys.readouterr().err
+    assert "pi(1000000000039)" in err
+    with pytest.raises(TypeError, match="progress"):
+        prime_pi(10**9, progress="yes")
+
+
+def primecount_value(x: int) -> int:
+    """pi(x) for x near 1e12 from the reference table and a sieved segment (no primecount)."""
+    base = _powers_of_ten()[12]
+    primes = np.concatenate([[2], 2 * np.nonzero(odd_sieve(1 << 21))[0] + 1]).astype(np.int64)
+    return base + count_segment(10**12, x, primes)
+
+
+# ---------------------------------------------------------------------------------------------
+# nth_prime
+# ---------------------------------------------------------------------------------------------
+def test_nth_prime_against_sympy():
+    sympy = pytest.importorskip("sympy")
+    rng = np.random.default_rng(31)
+    ns = [1, 2, 3, 4, 5, 6, 25, 168, 169, 664579, 664580, 664581, 10**6] + [
+        int(v) for v in rng.integers(1, 10**7, size=15)]
+    for n in ns:
+        assert nth_prime(n) == int(sympy.prime(n)), n
+
+
+def test_nth_prime_round_trips():
+    """pi(nth_prime(n)) == n and nth_prime(n) is prime, and nth_prime(n) - 1 has pi == n - 1."""
+    gmpy2 = pytest.importorskip("gmpy2")
+    rng = np.random.default_rng(37)
+    ns = [10**7, 10**8 + 1, 10**9, 4118054813, 4118054814] + [int(10**e) for e in rng.uniform(7, 11.5, size=8)]
+    for n in ns:
+        p = nth_prime(n)
+        assert gmpy2.is_prime(p), n
+        assert prime_pi(p) == n and prime_pi(p - 1) == n - 1, n
+
+
+@pytest.mark.slow
+def test_nth_prime_round_trips_large():
+    """Random n up to 1e17 (p_n up to ~4e18): p prime and pi(p) == n pin p down as p_n."""
+    gmpy2 = pytest.importorskip("gmpy2")
+    rng = np.random.default_rng(41)
+    for n in [int(10**e) + int(rng.integers(0, 10**6)) for e in rng.uniform(12, 16, size=4)] + [10**17 - 3]:
+        p = nth_prime(n)
+        assert gmpy2.is_prime(p), n
+        assert prime_pi(p) == n, n
+
+
+def test_nth_prime_small_table_bound():
+    from nextdigit import nthprime, pi as pimod
+
+    assert nthprime._PI_SMALL == prime_pi(pimod.SMALL_LIMIT - 1) == prime_pi(pimod.SMALL_LIMIT)
+
+
+def test_nth_prime_known_values():
+    # OEIS A006988: p_(10^k)
+    known = {10**9: 22801763489, 10**10: 252097800623, 10**11: 2760727302517}
+    for n, p in known.items():
+        assert nth_prime(n) == p
+
+
+@pytest.mark.slow
+@pytest.mark.exhaustive
+def test_nth_prime_top():
+    assert nth_prime(PI_U64_MAX) == (1 << 64) - 59          # the largest prime below 2^64
+
+
+@pytest.mark.parametrize("bad", [1.0, 3.5, True, "7", None, 2 + 0j])
+def test_nth_prime_type_errors(bad):
+    with pytest.raises(TypeError, match="n"):
+        nth_prime(bad)
+
+
+def test_nth_prime_value_errors():
+    for bad in (0, -1, -(10**30), PI_U64_MAX + 1, 1 << 64):
+        with pytest.raises(ValueError, match=r"n must be in \[1, pi\(2\*\*64 - 1\)"):
+            nth_prime(bad)
+    with pytest.raises(ValueError, match="threads"):
+        nth_prime(10, threads=0)
+    with pytest.raises(TypeError, match="progress"):
+        nth_prime(10, progress=1)
+    assert nth_prime(np.int64(10)) == 29
+    gmpy2 = pytest.importorskip("gmpy2")
+    assert nth_prime(gmpy2.mpz(100)) == 541

@@ -22,22 +22,19 @@ from nextdigit.analysis import (
     tvd,
 )
 from nextdigit.models import Vocabulary, generate, log_prob
-from nextdigit.polyroots import (
+from nextdigit.analysis.costs import _chi_square, uniform_cost_table
+from nextdigit.analysis.costs import polyroots_cost_table as cost_table
+from nextdigit.models import generate_with_hidden, generate_with_seed
+from nextdigit.tasks.polyroots import (
     PolyRootsARModel,
     PolyRootsHiddenSeedModel,
     PolyRootsHiddenStreamModel,
     PolyRootsTask,
-    UniformNumberHiddenSeedModel,
-    UniformNumberModel,
-    UniformNumberTask,
-    _chi_square,
-    cost_table,
     expand_roots,
     integer_roots,
     parse_polyroots,
-    uniform_cost_table,
 )
-from nextdigit.semiprimes import generate_with_hidden, generate_with_seed
+from nextdigit.tasks.uniform_number import UniformNumberHiddenSeedModel, UniformNumberModel, UniformNumberTask
 
 
 # ---------------------------------------------------------------------------------------------

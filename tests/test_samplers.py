@@ -13,13 +13,8 @@ import pytest
 import sympy
 
 from nextdigit.models import END, ModelError, Vocabulary, generate, generate_many, log_prob
-from nextdigit.samplers import (
-    DensityPrimeModel,
-    ExactPrimeModel,
-    RandomizedPrimeModel,
-    random_prime,
-    random_primes,
-)
+from nextdigit import random_prime, random_primes
+from nextdigit.tasks.primes import DensityPrimeModel, ExactPrimeModel, RandomizedPrimeModel
 
 ALPHA = 1e-6  # a correct sampler fails a test with probability < 1e-6
 

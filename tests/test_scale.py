@@ -14,10 +14,11 @@ import pytest
 
 from nextdigit import count_primes, prime_histogram, prime_pi
 from nextdigit.analysis import block_tvd, monte_carlo_tvd
-from nextdigit.experiments import attack, li_tvd
+from nextdigit.analysis.experiments import attack, li_tvd
 from nextdigit.models import generate_many
-from nextdigit.samplers import DensityPrimeModel, ExactPrimeModel, RandomizedPrimeModel, random_primes
-from nextdigit.scale import run_tasks, seed_sequences
+from nextdigit import random_primes
+from nextdigit.tasks.primes import DensityPrimeModel, ExactPrimeModel, RandomizedPrimeModel
+from nextdigit._util.scale import run_tasks, seed_sequences
 
 
 def _strip_seconds(result):
@@ -99,7 +100,7 @@ def _kill_mid_run(tmp_path, job: str, min_done: int):
     ck = str(tmp_path / "job.ckpt")
     code = textwrap.dedent(f"""
         from nextdigit import prime_histogram
-        from nextdigit.experiments import li_tvd
+        from nextdigit.analysis.experiments import li_tvd
         {job.format(ck=ck)}
         print("finished")
     """)
@@ -125,7 +126,7 @@ def _kill_mid_run(tmp_path, job: str, min_done: int):
 
 
 def test_sigkill_then_resume_histogram(tmp_path, monkeypatch):
-    import nextdigit.scale as scale
+    import nextdigit.counting as scale
 
     ck, done = _kill_mid_run(tmp_path, _HIST_JOB, 2)
     total = 6  # 48 buckets of 2**27, 8 buckets per 2**30 piece

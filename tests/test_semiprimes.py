@@ -16,17 +16,16 @@ from nextdigit.analysis import (
 )
 from nextdigit.factoring import factor, rho_factor
 from nextdigit.models import Vocabulary, generate
-from nextdigit.semiprimes import (
+from nextdigit.analysis.costs import attack_table
+from nextdigit.models import generate_with_hidden, generate_with_seed
+from nextdigit.tasks.semiprimes import (
     BudgetedReversedModel,
     ForwardSemiprimeModel,
     HiddenSeedModel,
     HiddenStreamModel,
     HonestReversedModel,
     SemiprimeTask,
-    attack_table,
     factor_with_model,
-    generate_with_hidden,
-    generate_with_seed,
     parse_triple,
 )
 

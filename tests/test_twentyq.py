@@ -1,6 +1,6 @@
 """Twenty Questions over SHA-256: every path against hashlib and plain brute force.
 
-References used here and nowhere in nextdigit.twentyq: ``hashlib.sha256`` per object, bit i
+References used here and nowhere in nextdigit.tasks.twentyq: ``hashlib.sha256`` per object, bit i
 read as character i of ``format(int.from_bytes(digest, 'big'), '0256b')``, consistent objects
 found by a plain loop, laws as Counters of answer strings.
 """
@@ -14,10 +14,11 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
-from nextdigit import twentyq as T
+from nextdigit.analysis.costs import twentyq_cost_table
+from nextdigit.tasks import twentyq as T
 from nextdigit.analysis import exact_distribution, exact_distribution_hidden_seed, tvd
 from nextdigit.models import END, ModelError, generate, log_prob
-from nextdigit.semiprimes import generate_with_seed
+from nextdigit.models import generate_with_seed
 
 
 def ref_bits(x: int) -> str:
@@ -289,7 +290,7 @@ def test_bad_input():
 # the experiment
 # ---------------------------------------------------------------------------------------------
 def test_cost_table_small():
-    r = T.cost_table(m_values=(4, 12), questions=10, samples=3, hidden_samples=300, rng=5, exact_max_m=4,
+    r = twentyq_cost_table(m_values=(4, 12), questions=10, samples=3, hidden_samples=300, rng=5, exact_max_m=4,
                      numpy_max_m=4, seconds_per_m=0.5)
     assert r["name"] == "twenty-questions" and set(r["columns"]) <= set(r["rows"][0])
     small, big = r["rows"]

@@ -1,105 +1,127 @@
 # cython: language_level=3
-"""Exact prime counting pi(x) for 0 <= x < 2**64: the Deleglise-Rivat form of the combinatorial
-(Meissel-Lehmer / Lagarias-Miller-Odlyzko) method (private; public API: ``nextdigit.prime_pi``).
+"""Exact prime counting pi(x) for 0 <= x < 2**64 (private; public API: ``nextdigit.prime_pi``).
+
+Gourdon's variant of the combinatorial (Meissel-Lehmer / Lagarias-Miller-Odlyzko / Deleglise-
+Rivat) method: X. Gourdon, "Computation of pi(x): improvements to the Meissel, Lehmer, Lagarias,
+Miller, Odlyzko, Deleglise and Rivat method" (2001).  The implementation choices below follow the
+measurements published in primecount's doc/ (K. Walisch: Hard-Special-Leaves, Hard-Special-
+Leaves-SIMD-Filtering, Easy-Special-Leaves, Partial-Sieve-Function); the code is our own, in
+nd_pi.h (tables, dispatch) and nd_pi_kern.h (kernels).
 
 Formula
 -------
-With y in [x^(1/3), x^(1/2)], a = pi(y) and c = 6 (p_c = 13):
+With y = alpha_y x^(1/3) (x^(1/3) < y < sqrt x), z = alpha_z y (y <= z < sqrt x), a = pi(y),
+k = 8 (p_k = 19) and phi(t, b) = #{n <= t : no prime factor among p_1..p_b}:
 
-    pi(x) = phi(x, a) + a - 1 - P2(x, a),      P2 = sum_{y < p <= sqrt x} (pi(x/p) - pi(p) + 1)
-    phi(x, a) = S1 + S2   (the phi recursion phi(x, b) = phi(x, b-1) - phi(x/p_b, b-1), unfolded
-                           while n <= y and b > c)
-    S1 = sum_{n <= y, squarefree, lpf(n) > 13} mu(n) phi(x/n, 6)           (ordinary leaves)
-    S2 = sum_{c < b < a} sum_{y/p_b < m <= y, sqfree, lpf(m) > p_b} -mu(m) phi(x/(p_b m), b-1)
+    pi(x) = Phi0 + D + (A + C) - B + Sigma
 
-(P3 = 0 because y >= floor(x^(1/3)).)  phi(t, 6) is read from the 30030-periodic table.  The special
-leaves are split as in Deleglise-Rivat, with u = x / (p_b m):
+Truncating the Buchstab tree of phi(x, a) at z (expand a node mu(n) phi(x/n, b) while n <= z)
+leaves the ordinary leaves n <= z and the special leaves n = p m, p = p_b > p_k, m squarefree,
+lpf(m) > p, every prime factor of m <= y, m <= z < p m, of value -mu(m) phi(x / (p m), b - 1):
 
-* m composite (needs p_b^2 < y), or m = p_l prime with u >= p_b^2: **hard** -- phi(u, b-1) is
-  read from a sieve of [0, z) that has removed the multiples of p_1..p_{b-1};
-* m = p_l with p_b <= u < p_b^2: **easy** -- phi(u, b-1) = pi(u) - b + 2.  With u <= y, pi(u)
-  comes from a compact pi table (a 64-bit prime bitmap per 128 integers plus a running count);
-  the *clustered* ones (u < p_l) are summed with the order of summation swapped,
-  sum_l pi(x'/p_l) = sum_q #{l : p_q p_l <= x'}, which needs fewer and independent steps;
-  with u > y, pi(u) comes from the same segmented sieve once a segment is completely sieved;
-* m = p_l with u < p_b: **trivial** -- phi = 1, counted in closed form from the pi table.
+* Phi0  = sum over squarefree n <= z with prime factors in (19, y] of mu(n) phi(x/n, 8), with
+          phi(t, 8) = phi6(t) - phi6(t/17) - phi6(t/19) + phi6(t/323) from a 30030-entry table.
+          Cost O(z), negligible (8 ms at 1e16).
+* D     = the hard special leaves: every leaf of b <= pi(sqrt z) (m may be composite), and the
+          leaves p q with x/(p q) >= p^2 (b up to pi(x^(1/4))).  phi(u, b - 1) is read from a
+          segmented sieve of [0, x/y) (below).  The dominant cost: ~70% of the time.
+* A + C = the other special leaves, all with m = q prime, u = x/(p q) < p^2, so phi(u, b - 1) =
+          pi(u) - b + 2 when u >= p and 1 when u < p (trivial; counted in closed form).  For a
+          fixed p (t = x/p, s = isqrt t) the sum of pi(t/q) over the run q in (max(lo, s), hi]
+          is turned around by Gourdon's inversion equality
+              sum_{al < q <= be} pi(t/q) = pi(be) pi(t/be) - pi(al) pi(t/al) + sum_{t/be < r <= t/al} pi(t/r)
+          so that no clustered (dependent) steps remain: the reflected r-range lies inside the
+          sparse q-range (lo, s] and both are summed in one loop with weight 2 where they overlap
+          (primecount 8.7's "reflected" C, Easy-Special-Leaves section 6).  Arguments <= Ty
+          (~1.25 y) come from the pi table, larger ones (< sqrt x) from a segmented pi table
+          over (Ty, sqrt x].  ~25% of the time.
+* B     = sum_{y < p <= sqrt x} pi(x/p): the primes p come from a small descending segmented
+          sieve, pi(x/p) from the same sieve of [0, x/y) as D once a segment is completely
+          sieved (sharing the sieve saves primecount's separate B pass: ~5% of the time).
+* Sigma = a - 1 + sum_{y < p <= sqrt x} (pi(p) - 1), closed form from pi(y) and pi(sqrt x).
 
-The segmented sieve (the only O(z) part; z = x/y + 1)
----------------------------------------------------
-[0, z) is cut into segments of S = 2^16..2^20 integers (about z / 1024; measured) (odd numbers
-only, one bit each); a segment starts as the AND of the pre-sieved patterns of 3, 5, 7, 11, 13
-(period 15015 words) and of 17, 19, 23 (period 7429 words).  The hard leaves of b = 7, 8, 9
-(p = 17, 19, 23) are therefore computed without the sieve, from phi(u, 6) (wheel table),
-phi(u, 7) = phi(u, 6) - phi(u/17, 6) and phi(u, 8) = phi(u, 7) - phi(u/19, 7).  Then, for
-b = 10, 11, ...: the hard leaves of b whose u fall in the segment are answered (running count
-plus one counter per 512 bits, queried in increasing u with a moving cursor), the count of the
-segment is added to phi[b], and the multiples of p_b are crossed off (the counters are updated in
-the loop for p >= 256 and recomputed by one popcount pass for smaller p).  After the primes up
-to sqrt(segment end) are done, the numbers > y left are exactly the primes: a prefix count per
-word then answers pi(u) for the easy leaves with u > y and for P2, whose primes p in (y, sqrt x]
-come, in decreasing order, from a second small segmented sieve.
+The tests check every term against its definition evaluated leaf by leaf (x up to 1e8).
 
-Parallelism (used when z >= 2^25, i.e. x above ~1e12; smaller counts take < 30 ms and run on
-one thread): the segments are grouped into K >= 8 * threads chunks (quadratically growing
-lengths, because most hard leaves have small u), run under ``prange(schedule=dynamic)`` with
-the GIL released.  A chunk works with bases it does not know yet (phi(low-1, b-1) per b, and the
-number of primes in (y, low)); it records, per b, the sum of -mu(m) of its hard leaves and its
-own counts, and the chunks are stitched exactly afterwards.  The leaf tables part (S1, trivial,
-easy with u <= y) is a ``prange`` over b.  The calling thread polls ``PyErr_CheckSignals`` at
-most every 0.1 s (checked once per segment / per value of b); Ctrl-C stops every thread at its next
-segment and raises KeyboardInterrupt.
+The hard-leaf sieve (D and B)
+-----------------------------
+One bit per number coprime to 30 (bytes of 30 numbers, words of 240: 1.9x fewer crossings and
+words to count than one bit per odd number); a segment (32 KiB = 983040 numbers) starts as the AND
+of two pre-sieve patterns (7, 11, 13: 1001 bytes; 17, 19: 323 bytes), which is phi(., 8).  Then
+for b = 9, 10, ... while b still has leaves at u >= low:
 
-Arithmetic: x < 2^64 fits a u64, and every quotient is formed as floor(floor(x/p)/m) so no
-product can overflow; the sums (S1, S2, P2 are up to ~x) are accumulated in signed 128-bit
-integers (``__int128``), with 64-bit partial sums inside the loops.  Divisions by a tabulated prime
-use a 65-bit multiplier (Granlund-Montgomery) instead of DIV.  POPCNT is used through inline asm
-after a run-time CPU check (the build has no -march flags).
+1. the leaves of b in the segment: b <= pi(sqrt z) scans the compact factor table (after
+   C. Bau, see Hard-Special-Leaves-SIMD-Filtering): one uint16 per m <= z coprime to 2310,
+   0xFFFF for primes, 0 for mu = 0 (or a prime factor > y), else 2 pi(lpf) + (mu == -1), so
+   "lpf(m) > p_b and mu(m) != 0" is the single test F > 2b + 1 and the sign is the low bit.
+   Passing indices go into a buffer (AVX-512: 32 entries per compare, VPCOMPRESSD), their
+   quotients x/(p m) are formed in a batch (AVX-512: eight double divisions, each within 1 of the
+   floor since x/(p m) < 2^51, and one exact 64-bit correction each way), then counted.  Above
+   pi(sqrt z) the leaves are p q with q from the prime table, x/(p q) by a precomputed
+   multiply-shift division;
+2. counting phi(u, b - 1) = base_b + survivors <= u: when the pass's leaf range is dense (at
+   least words/64 candidates) a prefix count per word is built once (one POPCNT pass) and each
+   leaf costs one load and one POPCNT; sparse passes use counters per 16 words, resumed from
+   leaf to leaf since u increases (primecount's batch counting, Hard-Special-Leaves section 8);
+3. base_b += the segment's survivors, and p_b is crossed off (unrolled over the 8 wheel
+   residues), updating the total and the counters when the next pass reads them; primes below
+   400 are crossed plainly and the segment is recounted (cheaper than a counter per crossing).
 
-Tables and reuse: primes, the pi table and the mu*lpf table (int32, numbers coprime to 30030
-only) up to ~1.25 y are kept in a module-level object and reused by later calls whose y they
-cover; the public layer (``nextdigit.pi``) adds an LRU cache of values.
+Then the remaining primes up to sqrt(high) are crossed off and the survivors are the primes, for
+B.  Measured effects at 1e15-1e16 (Zen 5, thread CPU time of D): the per-word prefix for dense
+passes 0.54 -> 0.36 s at 1e15; branch-free signs 0.52 -> 0.46 s; the AVX-512 filter and batched
+divisions 1.43 -> 1.22 s at 1e16 (the baseline-x86 variant of the same code: 1.75 s); counter
+spacing 4..64 words and segments of 16..128 KiB are flat within 3%.
 
-Parameters (tuned by measurement)
----------------------------------
-y = alpha * x^(1/3), alpha piecewise linear in log10(x) through (7, 2), (10, 4), (12, 6),
-(14, 8), (15, 12), (16, 16), (18, 24), (19.3, 30), clamped to [x^(1/3), x^(1/2)] (then raised
-until sqrt(x / y) <= y, so the sieving primes of [0, z) never exceed y).  Larger alpha moves work
-from the sieve (z = x/y) to the leaf tables; the optimum is flat: measured user times
-1e14: alpha 4/6/8/12/16 -> 0.50/0.43/0.42/0.42/0.46 s; 1e15: 4/6/8/12/16 -> 2.36/1.92/1.77/
-1.69/1.73 s; 1e16: 10/14/20 -> 7.1/6.9/7.0 s; 1e17: 12/20/28 -> 26.4/25.2/27.1 s;
-1e18: 16/24 -> 108/103 s.  The 2^64 end (30) is extrapolated.
+Parallelism and signals
+-----------------------
+Independent work items under ``prange(schedule=dynamic)`` with the GIL released: D chunks of
+quadratically growing length (most leaves have small u; 8..64 per thread), the segmented AC
+chunks, AC table segments, Phi0 blocks.  A chunk does not know phi(clow - 1, b - 1) or
+pi(clow - 1): it records, per b, the sum of -mu(m) of its leaves and its own counts, and the
+chunks are stitched exactly afterwards (so the result does not depend on the split; Gourdon's
+thread independence without computing phi at chunk starts).  Thread 0 polls
+``PyErr_CheckSignals`` at most every 0.1 s between segments and items; Ctrl-C stops every thread
+at its next segment.  ``progress=`` moves a tqdm bar from the same poll.
 
-Measured (Xeon 2.6 GHz Ice Lake, 2 cores shared with other engineers' builds, so the load
-average was 2-3 during every run: medians of 2-5 runs, primecount 7.x ``-t1`` (Gourdon's
-algorithm, the fastest known) run alternately in the same loop):
+Instruction sets: the kernels are compiled three times (baseline x86-64; POPCNT/BMI2/AVX2;
+AVX-512 F/BW/VL/DQ/VPOPCNTDQ) through ``#pragma GCC target`` and one is chosen at import by
+``__builtin_cpu_supports``; ``_set_level`` forces one (the tests check that all give the same
+terms).  Other architectures build the portable variant only.
 
-    x       nextdigit 1 thread   primecount -t1   ratio    y          leaf tables / sieve
-    1e10    0.0015 s             0.0104 s          0.15    8616        (primecount: process start)
-    1e11    0.0100 s             0.0141 s          0.71    23205
-    1e12    0.026 s              0.032 s           0.82    60000       0.010 / 0.019 s
-    1e13    0.106 s              0.107 s           1.00    150808      0.026 / 0.079 s
-    1e14    0.452 s              0.397 s           1.14    371320      0.16 / 0.31 s
-    1e15    1.66 s               1.52 s            1.09    1.2e6       0.47 / 1.15 s
-    1e16    6.77 s               6.24 s            1.08    3.45e6      2.07 / 4.49 s
-    1e17    25.2 s (user)        22.7 s            1.11    9.3e6       8.1 / 17.6 s
-    1e18    103 s (user)         --                        2.4e7       38 / 69 s
-    2^53    9.2 s                                          3.3e6
-    2^64-1  894 s (wall, loaded)                           7.9e7       350 / 542 s
+Parameters (tuned by measurement, thread CPU time, one Zen 5 core)
+-----------------------------------------------------------------
+alpha_y piecewise linear in log10 x through (7, 2), (10, 5), (12, 9), (13, 12), (14, 14),
+(15, 17), (16, 24), (19.3, 50); alpha_z = 1 (z = y).  The optimum is flat: 1e13: alpha 8/11/14/18
+-> 27/26/26/28 ms; 1e14: 8/11/14/18/24 -> 110/101/99/102/108 ms; 1e15: 14/17/20/24 ->
+445/435/460/449 ms; 1e16: 17/21/26/32 -> 1.90/1.88/1.81/1.83 s.  alpha_z > 1 shrinks Gourdon's
+D sieve to x/z, but here the sieve must reach x/y anyway for B, so z = y is best (primecount
+also defaults to alpha_z = 1).
 
-(primecount's own Deleglise-Rivat and LMO modes take 0.89 / 0.79 s at 1e14 and 3.9 / 3.8 s at
-1e15 on the same machine.)  sympy.primepi: 0.6-1.5 s at 1e10, 26 s at 1e12 (~1000x slower).
-A least-squares fit of log t against log x over 1e12..1e16 gives t ~ x^0.60 (the x^(2/3) of the
-method, reduced by the log factors and the growing alpha).  With threads=2 the chunks do run
-concurrently (the sum of the chunk times is twice the sieve's wall time), but on this saturated
-machine a second thread brought no wall-clock gain at the time of measurement -- and neither did
-``primecount -t2`` (1.50 s against 1.57 s at 1e15, same minute).
-Memory: O(y) for the tables plus O(S + pi(sqrt z)) per thread.
+Measured against primecount 8.7 (-O3 -march=native, AVX-512 VPOPCNT build; CPU time of one
+thread, both run alternately in one loop on a shared 2-core Zen 5; min of 3):
+
+    x       nextdigit    primecount 8.7 -t1   ratio
+    1e13    0.026 s      0.037 s              0.70
+    1e14    0.101 s      0.131 s              0.77
+    1e15    0.424 s      0.527 s              0.80
+    1e16    1.79 s       2.09 s               0.86
+    1e17    8.92 s       10.04 s              0.89   (a more loaded hour: both ~15% slower)
+
+Per term at 1e16 (our CPU time; primecount's terms run alone with --D/--B/--AC): D + B 1.29 s
+(primecount D 1.24 + B 0.27 s), A + C 0.45 s (0.53 s), Phi0 8 ms, tables ~20 ms.  The easy-leaf
+quotients as t * (1/q) in AVX-512 doubles cut A + C by 18% (1e16); taking the factor-table
+leaves with m <= p^2 (necessarily prime) from the prime table cut D by 4% (1e16) / 8% (1e17).
+Two threads: the items' CPU time splits 0.219 / 0.225 s at 1e15 and the total equals one
+thread's, i.e. ~1.95x wall on an idle machine (not measurable on the shared one).
+
+Memory: the tables (primes with their division magic and reciprocals, the pi table up to
+~1.25 y, the factor table up to z: ~90 MB at 1e18, ~270 MB at 2^64) are kept
+and reused by later calls whose y they cover; per thread O(segment + pi(sqrt(x/y))).
 """
-from libc.stdint cimport uint64_t, int64_t, uint32_t, int32_t, uint8_t
+from libc.stdint cimport uint64_t, int64_t, uint32_t, int32_t, uint16_t, uint8_t
 from libc.stdlib cimport malloc, calloc, free
-from libc.string cimport memcpy, memset
+from libc.string cimport memset
 from cython.parallel cimport prange, threadid
-from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 from nextdigit._u64 cimport u64, isqrt64
 
 
@@ -110,180 +132,170 @@ cdef extern from "Python.h":
     int PyErr_CheckSignals()
 
 
+cdef extern from "nd_pi.h" nogil:
+    ctypedef long long i128 "ndp_i128"
+    ctypedef struct ndp_div_t:
+        uint64_t m
+        int sh
+    ctypedef struct ndp_acb:
+        uint64_t t, amin, amax
+        int64_t s1, s2, r1, r2
+    ctypedef struct ndp_ctx:
+        uint64_t x, y, z, Zs, sqrtx, x13, x14
+        int64_t a, k, b_sqrtz, b_dmax, b_acmax, b_sieve
+        uint64_t Ty
+        const uint32_t *primes
+        const uint64_t *dm
+        const uint8_t *dsh
+        const double *inv
+        const uint64_t *pitab
+        const uint16_t *F
+        int64_t nF
+        const uint64_t *umax
+        const int64_t *acq_lo
+        const int64_t *acq_hi
+        int64_t b_acdef
+        ndp_acb *acb
+        uint64_t seg_bytes
+        uint64_t ac_seg
+        int clw
+        uint64_t pref_num, pref_den
+        uint64_t recount_p
+        int pq_split
+        int abort
+        int64_t done
+        void (*poll)(void *) noexcept nogil
+        void *poll_arg
+    ctypedef struct ndp_dchunk:
+        uint64_t clow, chigh
+        i128 hard
+        int64_t *coef
+        int64_t *cnt
+        i128 bsum
+        int64_t bcnt, bnp, qcount, nleaves
+        int failed
+        double secs
+    ctypedef struct ndp_acchunk:
+        uint64_t lo, hi
+        i128 sum
+        int64_t nterms, qcount
+        int failed
+        double secs
+    int ndp_init()
+    int ndp_select(int level)
+    int ndp_level
+    uint64_t ndp_isqrt(uint64_t n)
+    uint64_t ndp_icbrt(uint64_t n)
+    uint64_t ndp_iroot4(uint64_t n)
+    double ndp_now()
+    double ndp_cpu_now()
+    ndp_div_t ndp_div_make(uint64_t d)
+    uint64_t ndp_mdiv(uint64_t n, uint64_t m, int sh)
+    int64_t ndp_fidx(uint64_t n)
+    uint16_t *ndp_build_factor_table(uint64_t z, uint64_t y, const uint32_t *primes, int64_t nprimes,
+                                     int64_t *size_out)
+    void ndp_d_chunk(ndp_ctx *, ndp_dchunk *, int)
+    void ndp_ac_chunk(ndp_ctx *, ndp_acchunk *, int)
+    i128 ndp_ac_table(const ndp_ctx *, int64_t, int64_t)
+    i128 ndp_phi0(const ndp_ctx *, int64_t, int64_t)
+    i128 ndp_ac_tseg(const ndp_ctx *, uint64_t, uint64_t, int64_t, int64_t)
+
+
 cdef extern from *:
     """
-    #include <math.h>
-    typedef __int128 nd_i128;
-    static int nd_pi_has_popcnt = 0;
-    static void nd_pi_cpu_init(void) {
-    #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
-        __builtin_cpu_init();
-        nd_pi_has_popcnt = __builtin_cpu_supports("popcnt") ? 1 : 0;
-    #endif
+    static uint64_t nd_i128_lo(ndp_i128 v) { return (uint64_t)v; }
+    static int64_t nd_i128_hi(ndp_i128 v) { return (int64_t)(v >> 64); }
+    static inline uint64_t nd_popc_sw(uint64_t v) {
+        v = v - ((v >> 1) & 0x5555555555555555ULL);
+        v = (v & 0x3333333333333333ULL) + ((v >> 2) & 0x3333333333333333ULL);
+        v = (v + (v >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+        return (v * 0x0101010101010101ULL) >> 56;
     }
-    /* popcount: the POPCNT instruction when the CPU has it (checked once at import; the build
-       uses no -march flags), else the portable SWAR form. */
-    static inline uint64_t nd_pi_popcnt(uint64_t x) {
-    #if defined(__POPCNT__) || !(defined(__x86_64__) && defined(__GNUC__))
-        return (uint64_t)__builtin_popcountll(x);
-    #else
-        if (__builtin_expect(nd_pi_has_popcnt, 1)) {
-            uint64_t r;
-            __asm__("popcnt %1, %0" : "=r"(r) : "r"(x));
-            return r;
-        }
-        x = x - ((x >> 1) & 0x5555555555555555ULL);
-        x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
-        x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
-        return (x * 0x0101010101010101ULL) >> 56;
-    #endif
-    }
-    static inline int nd_pi_clz(uint64_t x) { return __builtin_clzll(x); }
-    /* floor(cbrt(n)) for every 64-bit n (double estimate, exact correction in 128 bits). */
-    static inline uint64_t nd_pi_icbrt(uint64_t n) {
-        uint64_t r = (uint64_t)cbrt((double)n);
-        while (r > 0 && (unsigned __int128)r * r * r > n) r--;
-        while ((unsigned __int128)(r + 1) * (r + 1) * (r + 1) <= n) r++;
-        return r;
-    }
-    static inline double nd_pi_now(void) {
-        struct timespec ts; clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-    }
-    /* Division by a prime from the table without DIV (Granlund-Montgomery, round-up variant
-       with a 65-bit multiplier): for d >= 2, l = ceil(log2 d), m = floor(2**64 (2**l - d) / d) + 1,
-       floor(n / d) = (t + ((n - t) >> 1)) >> (l - 1) with t = mulhi(m, n), exact for every
-       64-bit n.  About 8 cycles of latency instead of 15-40 for the hardware divide. */
-    static inline uint64_t nd_magic_m(uint64_t d, int *sh) {
-        int l = 64 - __builtin_clzll(d - 1);          /* ceil(log2 d), d >= 2 */
-        unsigned __int128 num = ((unsigned __int128)((((unsigned __int128)1) << l) - d)) << 64;
-        *sh = l - 1;
-        return (uint64_t)(num / d) + 1;
-    }
-    static inline uint64_t nd_mdiv(uint64_t n, uint64_t m, int sh) {
-        uint64_t t = (uint64_t)(((unsigned __int128)m * n) >> 64);
-        return (t + ((n - t) >> 1)) >> sh;
-    }
-    static uint64_t nd_i128_lo(nd_i128 v) { return (uint64_t)v; }
-    static int64_t nd_i128_hi(nd_i128 v) { return (int64_t)(v >> 64); }
+    static inline int nd_ctz(uint64_t v) { return __builtin_ctzll(v); }
     """
-    ctypedef long long i128 "nd_i128"
-    void cpu_init "nd_pi_cpu_init"()
-    uint64_t popcnt "nd_pi_popcnt"(uint64_t x) noexcept nogil
-    int clz64 "nd_pi_clz"(uint64_t x) noexcept nogil
-    uint64_t icbrt "nd_pi_icbrt"(uint64_t n) noexcept nogil
-    double now "nd_pi_now"() noexcept nogil
+    int __builtin_ctzll "nd_ctz"(uint64_t v) noexcept nogil
     uint64_t i128_lo "nd_i128_lo"(i128 v) noexcept nogil
-    uint64_t magic_m "nd_magic_m"(uint64_t d, int *sh) noexcept nogil
-    uint64_t mdiv "nd_mdiv"(uint64_t n, uint64_t m, int sh) noexcept nogil
     int64_t i128_hi "nd_i128_hi"(i128 v) noexcept nogil
+    uint64_t popc_sw "nd_popc_sw"(uint64_t v) noexcept nogil
 
-cpu_init()
 
-# ---------------------------------------------------------------------------------------------
-# The wheel of the first C = 6 primes (2, 3, 5, 7, 11, 13): P = 30030, phi(P) = 5760
-# ---------------------------------------------------------------------------------------------
-DEF NC = 6
-DEF NS = 9                       # the sieve starts with 2..23 removed (pre-sieve); b <= NS direct
-DEF PW = 30030
-DEF PHIW = 5760
-DEF LOGCB = 3                    # one counter per 2**LOGCB words (512 odd numbers)
-DEF SMAX = 1 << 20               # largest segment (numbers)
-DEF P2BLOCK = 1 << 20            # block of the descending prime generator for P2 (numbers)
+if ndp_init() != 0:
+    raise MemoryError("nextdigit._pi: pre-sieve patterns")
+ndp_select(-1)
+
+DEF K = 8                        # phi(., 8) by table; the sieve starts with 2..19 removed
 DEF INT32_MAX = 2147483647
 
-cdef uint32_t WVAL[PHIW]         # the residues coprime to P, ascending (WVAL[0] = 1)
-cdef uint32_t WLE[PW]            # WLE[r] = #{1 <= t <= r : gcd(t, P) = 1} (also phi(r, 6))
-cdef uint64_t *PAT = NULL        # pre-sieve pattern (odd numbers, multiples of 3..13 cleared)
-cdef uint64_t *PAT2 = NULL       # multiples of 17, 19, 23 cleared (period 7429 words)
 
-cdef void _init_wheel():
-    global PAT
-    cdef int r, k = 0, cnt = 0
-    for r in range(PW):
-        if r % 2 and r % 3 and r % 5 and r % 7 and r % 11 and r % 13:
-            WVAL[k] = r
-            k += 1
-            cnt += 1
-        WLE[r] = cnt
-    # PAT word w, bit j <-> odd number 2*(64w + j) + 1; period 15015 words (= 3*5*7*11*13).
-    # Multiples of q (q itself included: phi semantics) are cleared; 1 stays.
-    global PAT2
-    cdef int64_t nw = 15015 + SMAX // 128 + 1
-    cdef int64_t nw2 = 7429 + SMAX // 128 + 1
-    PAT = <uint64_t *>malloc(nw * 8)
-    PAT2 = <uint64_t *>malloc(nw2 * 8)
-    _fill_pattern(PAT, nw, [3, 5, 7, 11, 13])
-    _fill_pattern(PAT2, nw2, [17, 19, 23])        # period 7429 words (= 17*19*23)
+_TUNE = {"clw": 4, "ac_seg": 1 << 18, "ac_tseg": 1 << 18, "seg": 1 << 15, "pref_num": 1, "pref_den": 64, "recount_p": 400, "ac_vec": 1, "pq_split": 1}
 
 
-cdef void _fill_pattern(uint64_t *P, int64_t nw, list qs):
-    cdef int64_t w, i, q, nbits = nw * 64
-    for w in range(nw):
-        P[w] = ~(<uint64_t>0)
-    for q in qs:
-        i = (q - 1) // 2                          # odd multiples q, 3q, 5q, ... are q bits apart
-        while i < nbits:
-            P[i >> 6] &= ~((<uint64_t>1) << (i & 63))
-            i += q
+def _set_tuning(**kw):
+    """Override internal tuning knobs (benchmarks of the tuning; not an API)."""
+    for key, v in kw.items():
+        if key not in _TUNE:
+            raise KeyError(key)
+        _TUNE[key] = int(v)
 
 
-_init_wheel()
+def _set_level(int level=-1):
+    """Choose the kernel variant: -1 the best the CPU supports, 0 baseline x86-64 (no POPCNT),
+    1 POPCNT/BMI2/AVX2, 2 AVX-512 (VPOPCNTDQ).  Returns the level in use (tests: every level
+    gives the same integers)."""
+    return ndp_select(level)
 
 
-cdef inline int64_t cnt_le(u64 v) noexcept nogil:
-    """Number of integers in [1, v] coprime to 30030 (= phi(v, 6))."""
-    return <int64_t>((v // PW) * PHIW + WLE[v % PW])
-
-cdef inline u64 wm(int64_t i) noexcept nogil:
-    """The i-th (0-based) positive integer coprime to 30030."""
-    return <u64>(i // PHIW) * PW + WVAL[i % PHIW]
+def _level():
+    return ndp_level
 
 
 # ---------------------------------------------------------------------------------------------
-# Tables reused across calls: primes and a compact pi table up to n; mu/lpf table up to nf
+# Tables reused across calls: primes, division magic and the compact pi table up to n;
+# the factor table up to nf
 # ---------------------------------------------------------------------------------------------
 cdef inline int64_t pi_of(const uint64_t *T, u64 n) noexcept nogil:
-    """pi(n) from the interleaved table: T[2w] = odd-prime bits of 2*(64w+j)+1, T[2w+1] = the
-    number of odd primes below word w."""
     cdef u64 t = (n + 1) >> 1
     cdef u64 w = t >> 6
-    return <int64_t>(T[2 * w + 1] + popcnt(T[2 * w] & (((<uint64_t>1) << (t & 63)) - 1))) + (n >= 2)
+    return <int64_t>(T[2 * w + 1] + popc_sw(T[2 * w] & (((<uint64_t>1) << (t & 63)) - 1))) + (n >= 2)
 
 
 cdef class _Tables:
-    """Primes <= n (1-based: primes[1] = 2), the pi table up to n, and (when nf > 0) the table
-    F over the integers m <= nf coprime to 30030 (indexed by wheel rank):
-    F = mu(m) * lpf(m) for squarefree m > 1 (so -m for primes), 0 when m is not squarefree,
-    INT32_MAX for m = 1."""
+    """Primes <= n (1-based: primes[1] = 2), their division magic, the compact pi table up to n,
+    and (nf > 0) the factor table over m <= nf coprime to 2310 (see nd_pi.h), built with prime
+    factors above fy excluded."""
     cdef readonly u64 n
     cdef readonly u64 nf
+    cdef readonly u64 fy
     cdef readonly int64_t nprimes
+    cdef int64_t nF
     cdef uint32_t *primes
-    cdef uint64_t *dm          # division magic of each prime (nd_magic_m)
+    cdef uint64_t *dm
     cdef uint8_t *dsh
+    cdef double *inv
     cdef uint64_t *pitab
-    cdef int32_t *F
+    cdef uint16_t *F
 
-    def __cinit__(self, u64 n, u64 nf=0):
+    def __cinit__(self, u64 n):
         self.n = n
         self.nf = 0
+        self.fy = 0
+        self.nF = 0
         self.primes = NULL
         self.dm = NULL
         self.dsh = NULL
+        self.inv = NULL
         self.pitab = NULL
         self.F = NULL
         with nogil:
             self._build_primes()
-        if self.pitab == NULL or self.primes == NULL or self.dm == NULL:
+        if self.pitab == NULL or self.primes == NULL or self.dm == NULL or self.inv == NULL:
             raise MemoryError("prime table")
-        if nf > 0:
-            self.build_F(nf)
 
     def __dealloc__(self):
         free(self.primes)
         free(self.dm)
         free(self.dsh)
+        free(self.inv)
         free(self.pitab)
         free(self.F)
 
@@ -299,8 +311,6 @@ cdef class _Tables:
         for w in range(nw):
             bits[w] = ~(<uint64_t>0)
         bits[nw - 1] = ((<uint64_t>1) << (nbits & 63)) - 1 if (nbits & 63) else 0
-        if (nbits & 63) == 0:
-            bits[nw - 1] = 0
         bits[0] &= ~(<uint64_t>1)                  # 1 is not prime
         q = 3
         while q * q <= n:
@@ -311,7 +321,7 @@ cdef class _Tables:
                     bits[k >> 6] &= ~((<uint64_t>1) << (k & 63))
                     k += q
             q += 2
-        self.pitab = <uint64_t *>malloc(2 * nw * 8)
+        self.pitab = <uint64_t *>malloc(2 * (nw + 1) * 8)
         if self.pitab == NULL:
             free(bits)
             return
@@ -319,7 +329,9 @@ cdef class _Tables:
         for w in range(nw):
             self.pitab[2 * w] = bits[w]
             self.pitab[2 * w + 1] = cnt
-            cnt += popcnt(bits[w])
+            cnt += popc_sw(bits[w])
+        self.pitab[2 * nw] = 0
+        self.pitab[2 * nw + 1] = cnt
         self.nprimes = cnt + (1 if n >= 2 else 0)
         self.primes = <uint32_t *>malloc((self.nprimes + 2) * 4)
         if self.primes == NULL:
@@ -334,7 +346,7 @@ cdef class _Tables:
         for w in range(nw):
             word = bits[w]
             while word:
-                i = (w << 6) + <u64>(63 - clz64(word & (~word + 1)))
+                i = (w << 6) + <u64>(__builtin_ctzll(word))
                 self.primes[k] = <uint32_t>(2 * i + 1)
                 k += 1
                 word &= word - 1
@@ -346,50 +358,31 @@ cdef class _Tables:
             free(self.dm)
             self.dm = NULL
             return
-        cdef int sh
+        self.inv = <double *>malloc((self.nprimes + 2) * 8)
+        if self.inv == NULL:
+            return
+        cdef ndp_div_t d
         self.dm[0] = 0
         self.dsh[0] = 0
+        self.inv[0] = 0.0
         for i in range(1, <u64>self.nprimes + 2):
-            self.dm[i] = magic_m(self.primes[i], &sh)
-            self.dsh[i] = <uint8_t>sh
+            d = ndp_div_make(self.primes[i] if self.primes[i] >= 2 else 2)
+            self.dm[i] = d.m
+            self.dsh[i] = <uint8_t>d.sh
+            self.inv[i] = 1.0 / <double>self.primes[i]
 
-    cdef int build_F(self, u64 nf) except -1:
-        """Build F for m <= nf (nf <= n)."""
-        if self.F != NULL and self.nf >= nf:
-            return 0
-        cdef int64_t size = cnt_le(nf) + 1
-        cdef int32_t *F = <int32_t *>malloc(size * 4)
-        if F == NULL:
-            raise MemoryError("mu/lpf table")
-        cdef int64_t i, imax, j, b
-        cdef u64 p, k, q
-        cdef int32_t v, lp
+    cdef int build_F(self, u64 nf, u64 fy) except -1:
+        cdef int64_t size = 0
+        cdef uint16_t *F
         with nogil:
-            for i in range(size):
-                F[i] = INT32_MAX
-            b = NC + 1
-            while b <= self.nprimes and self.primes[b] <= nf:
-                p = self.primes[b]
-                imax = cnt_le(nf // p)
-                for i in range(imax):
-                    k = wm(i)
-                    j = cnt_le(p * k) - 1
-                    v = F[j]
-                    if v == 0:
-                        continue
-                    lp = v if v > 0 else -v
-                    if lp == INT32_MAX:
-                        lp = <int32_t>p
-                    F[j] = -lp if v > 0 else lp
-                if p <= nf // p:
-                    q = p * p
-                    imax = cnt_le(nf // q)
-                    for i in range(imax):
-                        F[cnt_le(q * wm(i)) - 1] = 0
-                b += 1
+            F = ndp_build_factor_table(nf, fy, self.primes, self.nprimes, &size)
+        if F == NULL:
+            raise MemoryError("factor table")
         free(self.F)
         self.F = F
         self.nf = nf
+        self.fy = fy
+        self.nF = size
         return 0
 
     def pi(self, u64 v):
@@ -398,32 +391,42 @@ cdef class _Tables:
             raise ValueError("beyond the table")
         return pi_of(self.pitab, v)
 
+    def factor_entry(self, u64 m):
+        """The factor-table entry of m (test hook; m coprime to 2310, m <= nf)."""
+        if m > self.nf or m == 0:
+            raise ValueError("beyond the factor table")
+        return int(self.F[ndp_fidx(m)])
+
 
 cdef _Tables _TABLES = None
 _LAST_STATS = None
 
 
 def _last_stats():
-    """Timings of the phases of the last computation (tuning and the docs)."""
+    """Terms and timings of the last computation (tuning, tests and the docs)."""
     return _LAST_STATS
 
 
-cdef _Tables get_tables(u64 n, u64 nf):
-    """The cached tables, rebuilt (with 25% headroom so nearby calls reuse them) when too small."""
+cdef _Tables get_tables(u64 n, u64 nf, u64 fy):
+    """The cached tables, rebuilt (25% headroom so nearby calls reuse them) when too small.
+    The factor table of a call must exclude exactly the prime factors above fy among m <= nf:
+    a cached one built with fy' serves when it covers nf and fy' == fy or (nf <= fy <= fy')."""
     global _TABLES
     cdef _Tables T = _TABLES
     cdef u64 want, wantf
-    if T is None or T.n < n or T.nf < nf:
+    if T is None or T.n < n:
         want = n + n // 4 + 4096
         if T is not None and T.n > want:
             want = T.n
-        wantf = 0
-        if nf > 0:
-            wantf = min(want - 2048, nf + nf // 4)
-            if T is not None and T.nf > wantf and T.nf <= want - 2048:
-                wantf = T.nf
-        T = _Tables(want, wantf)
+        T = _Tables(want)
         _TABLES = T
+    if nf > 0:
+        if not (T.F != NULL and T.nf >= nf and (T.fy == fy or (nf <= fy and T.fy >= T.nf))):
+            if nf <= fy:
+                wantf = min(T.n, nf + nf // 4)         # no prime factor above nf can occur
+                T.build_F(wantf, wantf)
+            else:
+                T.build_F(nf, fy)
     return T
 
 
@@ -438,500 +441,64 @@ def _table_limits():
     return None if _TABLES is None else (_TABLES.n, _TABLES.nf)
 
 
+def _tables_for_tests(u64 n, u64 nf=0, u64 fy=0):
+    """Fresh tables (not cached) for the unit tests of the factor table."""
+    cdef _Tables T = _Tables(n)
+    if nf > 0:
+        T.build_F(nf, fy if fy > 0 else nf)
+    return T
+
+
 # ---------------------------------------------------------------------------------------------
-# The computation
+# Signals and progress
 # ---------------------------------------------------------------------------------------------
-cdef struct Ctx:
-    u64 x
-    u64 y
-    u64 Z                    # sieve interval [0, Z), Z = x // y + 1
-    u64 sqrtx
-    u64 S                    # segment length (numbers)
-    int64_t a                # pi(y)
-    int64_t BH               # largest b with hard leaves
-    int64_t bcomp            # largest b with p_{b+1}**2 <= y (composite m possible)
-    int64_t bfull_max        # pi(isqrt(Z + S))
-    const uint32_t *primes
-    const uint64_t *dm
-    const uint8_t *dsh
-    const uint64_t *pitab
-    const int32_t *F
-    const int64_t *lo_b      # first l with p_l > max(p_b, y / p_b)
-    const int64_t *hard_hi   # last l with p_l <= min(y, x / p_b**3)
-    const int64_t *easy_hi   # last l with p_l <= min(y, x / p_b**2)
-    const u64 *umax          # (suffix max of) the largest u of a hard leaf of b
-    int abort
-    double last_check
+cdef struct PollState:
+    ndp_ctx *C
+    double last
+    double period
     PyObject *et
     PyObject *ev
     PyObject *etb
+    PyObject *bar          # tqdm instance or NULL
+    int64_t total
+    int64_t shown
 
 
-cdef struct ChunkOut:
-    u64 clow
-    u64 chigh
-    i128 hard
-    i128 easy
-    i128 p2
-    int64_t easy_cnt
-    int64_t p2_cnt
-    int64_t p2_np
-    int64_t qcount
-    int64_t *coef            # per b: sum of -mu(m) over this chunk's hard leaves
-    int64_t *cnt             # per b: numbers < chunk end surviving p_1..p_{b-1}, from chunk start
-    int failed
-    double secs
-
-
-cdef inline void poll_signals(Ctx *C) noexcept nogil:
-    """On the calling (main) thread, at most every 0.1 s: take the GIL and run signal handlers;
-    an exception (KeyboardInterrupt) is stored and every thread stops at its next check."""
-    cdef double t = now()
-    if t - C.last_check < 0.1:
+cdef void poll_cb(void *arg) noexcept nogil:
+    """Thread 0, between segments: at most every 0.1 s take the GIL, run the signal handlers
+    (an exception, e.g. KeyboardInterrupt, is stored and every thread stops at its next
+    segment) and move the progress bar."""
+    cdef PollState *P = <PollState *>arg
+    cdef double t = ndp_now()
+    if t - P.last < P.period:
         return
-    C.last_check = t
+    P.last = t
     with gil:
         if PyErr_CheckSignals() != 0:
-            if C.abort == 0:
-                PyErr_Fetch(&C.et, &C.ev, &C.etb)
-            C.abort = 1
+            if P.C.abort == 0:
+                PyErr_Fetch(&P.et, &P.ev, &P.etb)
+            P.C.abort = 1
+        elif P.bar != NULL:
+            _bar_update(<object>P.bar, P.C.done, P)
 
 
-cdef struct Gen:
-    u64 lo_excl
-    u64 next_top
-    u64 base
-    uint64_t *bits
-    int64_t w
-    uint64_t cur
+cdef void _bar_update(object bar, int64_t done, PollState *P):
+    cdef int64_t d = done if done < P.total else P.total
+    if d > P.shown:
+        try:
+            bar.update(d - P.shown)
+        except Exception:
+            pass
+        P.shown = d
 
 
-cdef u64 gen_next(Gen *G, const uint32_t *primes) noexcept nogil:
-    """Next prime (descending) of the P2 generator, 0 when exhausted."""
-    cdef int j
-    cdef u64 v, bh, bl, nb, q, s, i
-    cdef int64_t nw, w, k
-    while True:
-        if G.cur != 0:
-            j = 63 - clz64(G.cur)
-            G.cur &= ~((<uint64_t>1) << j)
-            v = G.base + 2 * ((<u64>G.w << 6) + <u64>j) + 1
-            return v if v > G.lo_excl else 0
-        if G.w > 0:
-            G.w -= 1
-            G.cur = G.bits[G.w]
-            continue
-        if G.next_top <= G.lo_excl:
-            return 0
-        bh = G.next_top
-        bl = G.lo_excl + 1
-        if bh - bl + 1 > P2BLOCK:
-            bl = bh - P2BLOCK + 1
-        G.next_top = bl - 1
-        G.base = bl & ~(<u64>1)
-        nb = (bh + 1 - G.base) >> 1           # odd numbers base+1 .. <= bh
-        nw = <int64_t>((nb + 63) >> 6)
-        for w in range(nw):
-            G.bits[w] = ~(<uint64_t>0)
-        if nb & 63:
-            G.bits[nw - 1] = ((<uint64_t>1) << (nb & 63)) - 1
-        k = 2
-        while True:
-            q = primes[k]
-            if q * q > bh:
-                break
-            s = ((G.base + 1 + q - 1) // q) * q
-            if s < q * q:
-                s = q * q
-            if (s & 1) == 0:
-                s += q
-            i = (s - G.base - 1) >> 1
-            while i < nb:
-                G.bits[i >> 6] &= ~((<uint64_t>1) << (i & 63))
-                i += q
-            k += 1
-        G.w = nw - 1
-        G.cur = G.bits[G.w]
-
-
-cdef void process_chunk(Ctx *C, ChunkOut *out) noexcept nogil:
-    cdef u64 x = C.x, y = C.y, Z = C.Z, S = C.S
-    cdef int64_t a = C.a
-    cdef const uint32_t *primes = C.primes
-    cdef const uint64_t *T = C.pitab
-    cdef const int32_t *F = C.F
-    cdef const uint64_t *dm = C.dm
-    cdef const uint8_t *dsh = C.dsh
-    cdef int64_t nbits = <int64_t>(S >> 1)
-    cdef int64_t nwords = nbits >> 6
-    cdef int64_t nblk = nwords >> LOGCB
-    cdef uint64_t *words = <uint64_t *>malloc((nwords + 1) * 8)
-    cdef int32_t *counters = <int32_t *>malloc((nblk + 1) * 4)
-    cdef uint32_t *pref = <uint32_t *>malloc((nwords + 1) * 4)
-    cdef u64 *nextm = <u64 *>calloc(C.bfull_max + 2, 8)
-    cdef uint64_t *gbits = <uint64_t *>malloc((P2BLOCK // 128 + 2) * 8)
-    cdef Gen G
-    cdef int tid = threadid()
-    cdef double t_start = now()
-    if out.chigh <= out.clow:                 # empty chunk (short sieves, quadratic spacing)
-        free(words); free(counters); free(pref); free(nextm); free(gbits)
-        return
-    if words == NULL or counters == NULL or pref == NULL or nextm == NULL or gbits == NULL:
-        out.failed = 1
-        free(words); free(counters); free(pref); free(nextm); free(gbits)
-        return
-    words[nwords] = 0
-    counters[nblk] = 0
-
-    cdef int64_t *phi_acc = out.cnt
-    cdef int64_t *coef = out.coef
-    cdef u64 low = out.clow, high, hi_eff, p, xp, mlo, mhi, lim3, m, u, pos, L, base0, gp
-    cdef u64 xdiv_hi
-    cdef int64_t b, bt = C.BH, bfull, bend, i, i0, i1, l, lmin, lmax, w, blk, acc, cnt, t, tw, tb
-    cdef int64_t segcoef, segsum, total, be0, be1, El, Eh, q, qacc = 0, ww
-    cdef int32_t v, lp
-    cdef uint64_t bit, word
-    cdef int64_t off, off2
-
-    # P2 generator: primes p in (max(y, x / min(chigh, Z)), min(sqrtx, x / clow)], descending
-    G.bits = gbits
-    G.w = 0
-    G.cur = 0
-    G.base = 0
-    G.lo_excl = x // (out.chigh if out.chigh < Z else Z)
-    if G.lo_excl < y:
-        G.lo_excl = y
-    G.next_top = C.sqrtx
-    if out.clow > 0 and x // out.clow < G.next_top:
-        G.next_top = x // out.clow
-    gp = gen_next(&G, primes)
-
-    while low < out.chigh and C.abort == 0:
-        high = low + S
-        hi_eff = high if high < Z else Z
-        # --- pre-sieve: copy the pattern of 3, 5, 7, 11, 13 (2 is implicit: odd numbers only)
-        off = <int64_t>((low >> 7) % 15015)
-        off2 = <int64_t>((low >> 7) % 7429)
-        for w in range(nwords):
-            words[w] = PAT[off + w] & PAT2[off2 + w]
-        while bt > NS and C.umax[bt] < low:
-            bt -= 1
-        bfull = pi_of(T, isqrt64(hi_eff - 1))
-        bend = bt if bt > bfull else bfull
-        total = 0
-        if bt > NS:
-            for blk in range(nblk):
-                acc = 0
-                for w in range(blk << LOGCB, (blk + 1) << LOGCB):
-                    acc += popcnt(words[w])
-                counters[blk] = <int32_t>acc
-                total += acc
-        for b in range(NS + 1, bend + 1):
-            p = primes[b]
-            if nextm[b] <= low:                   # first use in this chunk, or skipped a segment
-                m = ((low + p - 1) // p) * p
-                if m < p:
-                    m = p
-                if (m & 1) == 0:
-                    m += p
-                nextm[b] = m
-            i = <int64_t>((nextm[b] - low - 1) >> 1)
-            if b <= bt:
-                # ---- hard special leaves of b with u in [low, high): phi(u, b-1)
-                xp = x // p
-                segcoef = 0
-                segsum = 0
-                blk = 0
-                acc = 0
-                if b <= C.bcomp:
-                    mhi = y
-                    if low > 0 and xp // low < mhi:
-                        mhi = xp // low
-                    mlo = y // p
-                    if xp // high > mlo:
-                        mlo = xp // high
-                    if mlo < mhi:
-                        lim3 = xp // p // p
-                        i1 = cnt_le(mhi)
-                        i0 = cnt_le(mlo)
-                        i1 -= 1
-                        while i1 >= i0:
-                            v = F[i1]
-                            lp = v if v > 0 else -v
-                            if <u64>lp > p:
-                                m = wm(i1)
-                                if <u64>lp != m or m <= lim3:
-                                    u = xp // m
-                                    t = <int64_t>((u - low + 1) >> 1)
-                                    tw = t >> 6
-                                    tb = tw >> LOGCB
-                                    while blk < tb:
-                                        acc += counters[blk]
-                                        blk += 1
-                                    cnt = acc
-                                    for ww in range(blk << LOGCB, tw):
-                                        cnt += popcnt(words[ww])
-                                    cnt += popcnt(words[tw] & (((<uint64_t>1) << (t & 63)) - 1))
-                                    if v > 0:
-                                        segcoef -= 1
-                                        segsum -= cnt
-                                    else:
-                                        segcoef += 1
-                                        segsum += cnt
-                            i1 -= 1
-                elif C.lo_b[b] <= C.hard_hi[b]:
-                    lmax = C.hard_hi[b]
-                    if low > 0:
-                        m = xp // low
-                        if m < y:
-                            l = pi_of(T, m)
-                            if l < lmax:
-                                lmax = l
-                    m = xp // high
-                    lmin = pi_of(T, m if m < y else y) + 1
-                    if lmin < C.lo_b[b]:
-                        lmin = C.lo_b[b]
-                    l = lmax
-                    while l >= lmin:
-                        u = mdiv(xp, dm[l], dsh[l])
-                        t = <int64_t>((u - low + 1) >> 1)
-                        tw = t >> 6
-                        tb = tw >> LOGCB
-                        while blk < tb:
-                            acc += counters[blk]
-                            blk += 1
-                        cnt = acc
-                        for ww in range(blk << LOGCB, tw):
-                            cnt += popcnt(words[ww])
-                        cnt += popcnt(words[tw] & (((<uint64_t>1) << (t & 63)) - 1))
-                        segcoef += 1
-                        segsum += cnt
-                        l -= 1
-                if segcoef != 0 or segsum != 0:
-                    out.hard += <i128>phi_acc[b] * segcoef + segsum
-                    coef[b] += segcoef
-                phi_acc[b] += total
-                # ---- cross off p_b; the counters (and total) are needed again only if b + 1
-                # is tracked.  Small p: plain crossing, then one popcount pass (cheaper than
-                # nbits / p read-modify-writes of the counters).
-                if b == bt:
-                    while i < nbits:
-                        words[i >> 6] &= ~((<uint64_t>1) << (i & 63))
-                        i += <int64_t>p
-                elif p < 256:
-                    while i < nbits:
-                        words[i >> 6] &= ~((<uint64_t>1) << (i & 63))
-                        i += <int64_t>p
-                    total = 0
-                    for blk in range(nblk):
-                        acc = 0
-                        for w in range(blk << LOGCB, (blk + 1) << LOGCB):
-                            acc += popcnt(words[w])
-                        counters[blk] = <int32_t>acc
-                        total += acc
-                else:
-                    while i < nbits:
-                        w = i >> 6
-                        bit = (words[w] >> (i & 63)) & 1
-                        words[w] &= ~((<uint64_t>1) << (i & 63))
-                        counters[w >> LOGCB] -= <int32_t>bit
-                        total -= <int64_t>bit
-                        i += <int64_t>p
-            else:
-                while i < nbits:
-                    words[i >> 6] &= ~((<uint64_t>1) << (i & 63))
-                    i += <int64_t>p
-            nextm[b] = low + 2 * <u64>i + 1
-
-        # ---- the segment is now sieved by every prime <= sqrt(hi_eff - 1): numbers > y left
-        # in it are exactly the primes.  Easy leaves with u > y and the P2 terms need pi(u).
-        if hi_eff - 1 > y:
-            acc = 0
-            for w in range(nwords + 1):
-                pref[w] = <uint32_t>acc
-                acc += popcnt(words[w])
-            base0 = 0
-            if low <= y:
-                t = <int64_t>((y - low + 1) >> 1)
-                base0 = pref[t >> 6] + popcnt(words[t >> 6] & (((<uint64_t>1) << (t & 63)) - 1))
-            L = low if low > y else y + 1
-            # easy leaves: sqrt(y) < p_b, sqrt(low) < p_b <= sqrt(x / L)
-            m = isqrt64(y)
-            if isqrt64(low) > m:
-                m = isqrt64(low)
-            be0 = pi_of(T, m) + 1
-            if be0 < NC + 1:
-                be0 = NC + 1
-            m = isqrt64(x // L)
-            be1 = pi_of(T, m if m < y else y)
-            if be1 > a - 1:
-                be1 = a - 1
-            for b in range(be0, be1 + 1):
-                El = C.lo_b[b]
-                if C.hard_hi[b] + 1 > El:
-                    El = C.hard_hi[b] + 1
-                Eh = C.easy_hi[b]
-                if El > Eh:
-                    continue
-                p = primes[b]
-                xp = x // p
-                m = xp // L
-                lmax = pi_of(T, m if m < y else y)
-                if lmax > Eh:
-                    lmax = Eh
-                m = xp // hi_eff
-                lmin = pi_of(T, m if m < y else y) + 1
-                if lmin < El:
-                    lmin = El
-                l = lmax
-                segsum = 0
-                while l >= lmin:
-                    u = mdiv(xp, dm[l], dsh[l])
-                    t = <int64_t>((u - low + 1) >> 1)
-                    segsum += pref[t >> 6] + <int64_t>popcnt(words[t >> 6] & (((<uint64_t>1) << (t & 63)) - 1))
-                    l -= 1
-                if lmax >= lmin:
-                    out.easy += segsum + <i128>(lmax - lmin + 1) * (qacc - <int64_t>base0 + a - b + 2)
-                    out.easy_cnt += lmax - lmin + 1
-            # P2 terms: primes p in (y, sqrtx] with x // p in [low, hi_eff)
-            xdiv_hi = x // hi_eff
-            segsum = 0
-            segcoef = 0
-            while gp != 0 and gp > xdiv_hi:
-                u = x // gp
-                t = <int64_t>((u - low + 1) >> 1)
-                segsum += pref[t >> 6] + <int64_t>popcnt(words[t >> 6] & (((<uint64_t>1) << (t & 63)) - 1))
-                segcoef += 1
-                gp = gen_next(&G, primes)
-            out.p2 += segsum + <i128>segcoef * (qacc - <int64_t>base0 + a)
-            out.p2_cnt += segcoef
-            out.p2_np += segcoef
-            t = <int64_t>((hi_eff - 1 - low + 1) >> 1)
-            qacc += pref[t >> 6] + <int64_t>popcnt(words[t >> 6] & (((<uint64_t>1) << (t & 63)) - 1)) - <int64_t>base0
-        low = high
-        if tid == 0:
-            poll_signals(C)
-    out.qcount = qacc
-    out.secs = now() - t_start
-    free(words); free(counters); free(pref); free(nextm); free(gbits)
-
-
-cdef i128 table_leaves(Ctx *C, int64_t b) noexcept nogil:
-    """Trivial leaves of b and its easy leaves with u <= y (pi from the table); clustered
-    leaves (runs of l with the same pi(x / (p_b p_l))) are summed in one step."""
-    cdef const uint32_t *primes = C.primes
-    cdef const uint64_t *T = C.pitab
-    cdef const uint64_t *dm = C.dm
-    cdef const uint8_t *dsh = C.dsh
-    cdef u64 y = C.y, p = primes[b], xp = C.x // p, u, pl, m
-    cdef int64_t a = C.a, lo = C.lo_b[b], El, Eh = C.easy_hi[b], l, l2, pu, tl
-    cdef int64_t res = 0         # < pi(y)**2 < 2**63
-    tl = lo if lo > Eh + 1 else Eh + 1
-    if tl <= a:
-        res += a - tl + 1
-    cdef i128 hard = 0
-    if b <= NS:
-        hard = direct_hard(C, b)
-    El = lo if lo > C.hard_hi[b] + 1 else C.hard_hi[b] + 1
-    m = xp // (y + 1)
-    l = pi_of(T, m if m < y else y) + 1
-    if l < El:
-        l = El
-    # sparse part (u >= p_l): one leaf per step, the steps are independent
-    while l <= Eh:
-        pl = primes[l]
-        u = mdiv(xp, dm[l], dsh[l])
-        if u < pl:
-            break
-        res += pi_of(T, u) - b + 2
-        l += 1
-    # clustered part (u < p_l, from l = lc on): swap the order of summation,
-    #   sum_{l=lc}^{Eh} pi(x / (p_b p_l)) = sum_q #{l in [lc, Eh] : p_q p_l <= xp}
-    #   = q0 (Eh - lc + 1) + sum_{q0 < q <= qmax} (pi(xp / p_q) - lc + 1),
-    # q0 = pi(xp / p_Eh), qmax = pi(xp / p_lc): fewer terms, and again independent ones.
-    if l <= Eh:
-        tl = Eh - l + 1
-        pu = pi_of(T, mdiv(xp, dm[Eh], dsh[Eh]))
-        l2 = pi_of(T, mdiv(xp, dm[l], dsh[l]))
-        res += pu * tl - (b - 2) * tl
-        while pu < l2:
-            pu += 1
-            res += pi_of(T, mdiv(xp, dm[pu], dsh[pu])) - l + 1
-    return res + hard
-
-
-cdef inline int64_t phi6(u64 u) noexcept nogil:
-    return <int64_t>((u // PW) * PHIW + WLE[u % PW])
-
-
-cdef i128 direct_hard(Ctx *C, int64_t b) noexcept nogil:
-    """The hard leaves of b = 7, 8, 9 (p = 17, 19, 23), whose phi(u, b-1) follow from the
-    wheel table: phi(u, 6), phi(u, 7) = phi(u, 6) - phi(u/17, 6),
-    phi(u, 8) = phi(u, 7) - phi(u/19, 7) (so the sieve can pre-sieve 17, 19, 23)."""
-    cdef u64 p = C.primes[b], xp = C.x // p, y = C.y, m, u, lim3 = xp // p // p
-    cdef int64_t i0 = cnt_le(y // p), i1 = cnt_le(y) - 1, ph
-    cdef int32_t v, lp
-    cdef i128 res = 0
-    while i1 >= i0:
-        v = C.F[i1]
-        lp = v if v > 0 else -v
-        if <u64>lp > p:
-            m = wm(i1)
-            if <u64>lp != m or m <= lim3:
-                u = xp // m
-                ph = phi6(u)
-                if b >= 8:
-                    ph -= phi6(u // 17)
-                if b >= 9:
-                    ph -= phi6(u // 19) - phi6(u // 323)
-                if v > 0:
-                    res -= ph
-                else:
-                    res += ph
-        i1 -= 1
-    return res
-
-
-cdef i128 s1_block(Ctx *C, int64_t i0, int64_t i1) noexcept nogil:
-    """Ordinary leaves: sum of mu(n) phi(x / n, 6) over n <= y coprime to 30030 with wheel rank in
-    [i0, i1)."""
-    cdef i128 res = 0
-    cdef int64_t i
-    cdef int32_t v
-    cdef u64 t, ph
-    for i in range(i0, i1):
-        v = C.F[i]
-        if v == 0:
-            continue
-        t = C.x // wm(i)
-        ph = (t // PW) * PHIW + WLE[t % PW]
-        if v > 0:
-            res += ph
-        else:
-            res -= ph
-    return res
-
-
-cdef object i128_to_int(i128 v):
-    return (int(i128_hi(v)) << 64) + int(i128_lo(v))
-
-
-cdef int _reraise(Ctx *C) except -1:
-    PyErr_Restore(C.et, C.ev, C.etb)
-    return -1
-
-
-def default_alpha(u64 x):
-    """The tuned alpha for y = alpha * x**(1/3) (see the module docstring)."""
-    import math
-    cdef double lx = math.log10(max(x, 10))
-    return max(1.0, _alpha_of(lx))
-
-
+# ---------------------------------------------------------------------------------------------
+# Parameters
+# ---------------------------------------------------------------------------------------------
 cdef double _alpha_of(double lx):
     # piecewise-linear in log10(x); tuned by measurement (module docstring)
-    cdef double[8] X = [7.0, 10.0, 12.0, 14.0, 15.0, 16.0, 18.0, 19.3]
-    cdef double[8] A = [2.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 30.0]
+    cdef double[8] X = [7.0, 10.0, 12.0, 13.0, 14.0, 15.0, 16.0, 19.3]
+    cdef double[8] A = [2.0, 5.0, 9.0, 12.0, 14.0, 17.0, 24.0, 50.0]
     cdef int k
     if lx <= X[0]:
         return A[0]
@@ -941,196 +508,409 @@ cdef double _alpha_of(double lx):
     return A[7]
 
 
+def default_alpha(u64 x):
+    """The tuned alpha_y for y = alpha_y * x**(1/3) (see the module docstring)."""
+    import math
+    cdef double lx = math.log10(max(x, 10))
+    return max(1.0, _alpha_of(lx))
+
+
+def default_alpha_z(u64 x):
+    """The tuned alpha_z for z = alpha_z * y (see the module docstring)."""
+    return 1.0
+
+
+cdef void _yz(u64 x, double alpha_y, double alpha_z, u64 *yo, u64 *zo):
+    cdef u64 x13 = ndp_icbrt(x), sq = ndp_isqrt(x)
+    cdef u64 y = <u64>(alpha_y * <double>x13)
+    if y < x13 + 1:
+        y = x13 + 1
+    if y > sq - 1:
+        y = sq - 1
+    cdef u64 z = <u64>(alpha_z * <double>y)
+    if z < y:
+        z = y
+    if z > sq - 1:
+        z = sq - 1
+    yo[0] = y
+    zo[0] = z
+
+
+def _params(u64 x, double alpha=0.0, double alpha_z=0.0):
+    """(alpha_y, alpha_z, y, z) the computation would use (benchmarks, docs)."""
+    if alpha <= 0:
+        alpha = default_alpha(x)
+    if alpha_z <= 0:
+        alpha_z = default_alpha_z(x)
+    cdef u64 y, z
+    _yz(x, alpha, alpha_z, &y, &z)
+    return alpha, alpha_z, y, z
+
+
+def nth_prime_small(u64 n, u64 limit):
+    """The n-th prime from the cached sieve table of the primes below ``limit`` (built once),
+    or 0 when it lies above (n >= 1)."""
+    cdef _Tables T = get_tables(limit, 0, 0)
+    if n > <u64>T.nprimes or T.primes[n] > limit:
+        return 0
+    return T.primes[n]
+
+
 def pi_small(u64 x):
     """pi(x) by a plain sieve (cached as the shared table), for small x."""
-    cdef _Tables T = get_tables(x, 0)
+    cdef _Tables T = get_tables(x, 0, 0)
     return pi_of(T.pitab, x)
 
 
-def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chunks=0):
-    """pi(x) for 0 <= x < 2**64 by the Deleglise-Rivat method (private; validated input)."""
-    if x < 100000:
+cdef int _reraise(PollState *P) except -1:
+    PyErr_Restore(P.et, P.ev, P.etb)
+    return -1
+
+
+cdef object i128_to_int(i128 v):
+    return (int(i128_hi(v)) << 64) + int(i128_lo(v))
+
+
+# ---------------------------------------------------------------------------------------------
+# The computation
+# ---------------------------------------------------------------------------------------------
+cdef struct Item:
+    int kind               # 0 D chunk, 1 AC chunk (arguments > Ty), 2 AC per-b preparation,
+                           # 3 Phi0 block, 4 AC table segment
+    int64_t i0, i1         # index of the chunk, or the range
+    i128 val
+    double secs            # thread CPU time
+    int tid
+
+
+cdef void _run_item(ndp_ctx *C, Item *it, ndp_dchunk *dch, ndp_acchunk *ach, int64_t b0,
+                    PollState *P) noexcept nogil:
+    if C.abort != 0:
+        return
+    cdef int tid = threadid()
+    it.tid = tid
+    if it.kind == 0:
+        if dch[it.i0].chigh > dch[it.i0].clow:
+            ndp_d_chunk(C, &dch[it.i0], tid)
+    elif it.kind == 1:
+        if ach[it.i0].hi > ach[it.i0].lo:
+            ndp_ac_chunk(C, &ach[it.i0], tid)
+    else:
+        it.secs = ndp_cpu_now()
+        if it.kind == 2:
+            it.val = ndp_ac_table(C, it.i0, it.i1)
+        elif it.kind == 3:
+            it.val = ndp_phi0(C, it.i0, it.i1)
+        else:
+            it.val = ndp_ac_tseg(C, <u64>it.i0, <u64>it.i1, b0, C.b_acmax + 1)
+        it.secs = ndp_cpu_now() - it.secs
+    if tid == 0:
+        poll_cb(P)
+
+
+def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chunks=0,
+                 double alpha_z=0.0, progress=None):
+    """pi(x) for 0 <= x < 2**64 by Gourdon's variant of the combinatorial method (private;
+    validated input).  alpha: alpha_y (0: tuned); seg: bytes per segment of the hard-leaf
+    sieve (power of two in [2**12, 2**18], 0: tuned); chunks: number of D chunks (0: tuned);
+    progress: None, or a tqdm-like bar (reset(total=) and update(n) are called, in units of
+    numbers sieved, by the calling thread while it polls for signals)."""
+    if x < 1000000:
         return pi_small(x)
+    cdef double tsetup = ndp_now()
     if alpha <= 0:
         alpha = default_alpha(x)
-    cdef u64 cb = icbrt(x)
-    cdef u64 sqrtx = isqrt64(x)
-    cdef u64 y = <u64>(alpha * <double>cb)
-    if y < cb:
-        y = cb
-    if y > sqrtx:
-        y = sqrtx
-    while isqrt64(x // y) > y:      # sieving primes <= sqrt(z) must be <= y (see _params)
-        y += 1
-    cdef _Tables T = get_tables(y + 2048, y)
-    cdef Ctx C
+    if alpha_z <= 0:
+        alpha_z = default_alpha_z(x)
+    cdef u64 y, z
+    _yz(x, alpha, alpha_z, &y, &z)
+    cdef u64 sqrtx = ndp_isqrt(x), x13 = ndp_icbrt(x), x14 = ndp_iroot4(x)
+    cdef u64 Zs = x // y + 1
+    cdef _Tables T = get_tables((z if z > y else y) + 2048, z, y)
+    cdef ndp_ctx C
+    memset(&C, 0, sizeof(ndp_ctx))
     C.x = x
     C.y = y
-    C.Z = x // y + 1
+    C.z = z
+    C.Zs = Zs
     C.sqrtx = sqrtx
+    C.x13 = x13
+    C.x14 = x14
+    C.k = K
     C.primes = T.primes
     C.dm = T.dm
     C.dsh = T.dsh
+    C.inv = T.inv if _TUNE["ac_vec"] else NULL
     C.pitab = T.pitab
     C.F = T.F
-    C.abort = 0
-    C.last_check = now()
-    C.et = NULL
-    C.ev = NULL
-    C.etb = NULL
+    C.nF = ndp_fidx(z) + 1
+    C.Ty = T.n
     cdef int64_t a = pi_of(T.pitab, y)
     C.a = a
-    # segment length: about sqrt(Z), a power of two in [2**16, SMAX]
-    cdef u64 S = 1 << 16
+    C.b_sqrtz = pi_of(T.pitab, ndp_isqrt(z))
+    C.b_dmax = pi_of(T.pitab, x14)
+    if C.b_dmax < C.b_sqrtz:
+        C.b_dmax = C.b_sqrtz
+    C.b_acmax = pi_of(T.pitab, x13)
+    if C.b_acmax > a:
+        C.b_acmax = a
+    C.b_sieve = pi_of(T.pitab, ndp_isqrt(Zs - 1))
+    # hard-leaf sieve segments (bytes) and counters
+    cdef u64 SB = _TUNE["seg"]
     if seg > 0:
-        if seg < (1 << 16) or seg > SMAX or (seg & (seg - 1)) != 0:
-            raise ValueError(f"seg must be a power of two in [2**16, 2**20], got {seg}")
-        S = <u64>seg
+        if seg < (1 << 12) or seg > (1 << 18) or (seg & (seg - 1)) != 0:
+            raise ValueError(f"seg must be a power of two in [2**12, 2**18], got {seg}")
+        SB = <u64>seg
     else:
-        while S < (1 << 20) and S * 1024 < C.Z:
-            S <<= 1
-    C.S = S
-    # per-b leaf ranges
-    cdef int64_t *lo_b = <int64_t *>malloc((a + 2) * 8)
-    cdef int64_t *hard_hi = <int64_t *>malloc((a + 2) * 8)
-    cdef int64_t *easy_hi = <int64_t *>malloc((a + 2) * 8)
-    cdef u64 *umax = <u64 *>malloc((a + 2) * 8)
-    cdef i128 *res_b = <i128 *>calloc(a + 2, sizeof(i128))
-    if lo_b == NULL or hard_hi == NULL or easy_hi == NULL or umax == NULL or res_b == NULL:
-        free(lo_b); free(hard_hi); free(easy_hi); free(umax); free(res_b)
-        raise MemoryError()
-    cdef int64_t b, BH = NC, bcomp = NC, k, K, nseg, i, nS1, blocks
-    cdef u64 p, m, q
-    for b in range(NC + 1, a + 1):
-        p = T.primes[b]
-        m = y // p
-        lo_b[b] = pi_of(T.pitab, m if m > p else p) + 1
-        q = x // p // p
-        easy_hi[b] = pi_of(T.pitab, q if q < y else y)
-        q = q // p
-        hard_hi[b] = pi_of(T.pitab, q if q < y else y)
-        umax[b] = 0
-        if <u64>T.primes[b + 1] * T.primes[b + 1] <= y:
-            bcomp = b
-            umax[b] = C.Z
-            BH = b
-        elif lo_b[b] <= hard_hi[b]:
-            umax[b] = x // p // T.primes[lo_b[b]]
-            BH = b
-    if BH < NS:
-        BH = NS
-    for b in range(BH - 1, NC, -1):
-        if umax[b] < umax[b + 1]:
-            umax[b] = umax[b + 1]
-    C.lo_b = lo_b
-    C.hard_hi = hard_hi
-    C.easy_hi = easy_hi
-    C.umax = umax
-    C.BH = BH
-    C.bcomp = bcomp
-    q = isqrt64(C.Z + S)
-    C.bfull_max = pi_of(T.pitab, q if q < T.n else T.n)
-    if C.bfull_max < BH:
-        C.bfull_max = BH
+        while SB > 4096 and SB * 30 * 64 > Zs:
+            SB >>= 1
+    C.seg_bytes = SB
+    C.clw = _TUNE["clw"]
+    C.ac_seg = _TUNE["ac_seg"]
+    C.pref_num = _TUNE["pref_num"]
+    C.pref_den = _TUNE["pref_den"]
+    C.recount_p = _TUNE["recount_p"]
+    C.pq_split = _TUNE["pq_split"]
 
-    # chunks of segments
-    nseg = <int64_t>((C.Z + S - 1) // S)
-    if C.Z < (1 << 25) and chunks == 0:
-        threads = 1       # below ~1e12 the whole count takes < 30 ms: threads only add overhead
-    if chunks > 0:
-        K = chunks
-    elif threads <= 1:
-        K = 1
-    else:
-        # >= 8 chunks per thread for the balance, and more for long sieves so that no chunk
-        # runs for minutes (only the calling thread can poll for Ctrl-C, and it may be idle
-        # waiting for the last chunks of the others)
-        K = threads * max(8, min(nseg // 2048, 256))
-    if K > nseg:
-        K = nseg
-    cdef ChunkOut *outs = <ChunkOut *>calloc(K, sizeof(ChunkOut))
-    cdef int64_t *coefs = <int64_t *>calloc(K * (BH + 2), 8)
-    cdef int64_t *cnts = <int64_t *>calloc(K * (BH + 2), 8)
-    nS1 = cnt_le(y)
-    blocks = (nS1 + 65535) // 65536
-    cdef i128 *s1_res = <i128 *>calloc(blocks + 1, sizeof(i128))
-    if outs == NULL or coefs == NULL or cnts == NULL or s1_res == NULL:
-        free(lo_b); free(hard_hi); free(easy_hi); free(umax); free(res_b)
-        free(outs); free(coefs); free(cnts); free(s1_res)
+    cdef int64_t bmax = C.b_dmax if C.b_dmax > C.b_sieve else C.b_sieve
+    cdef uint64_t *umax = <uint64_t *>calloc(bmax + 3, 8)
+    cdef int64_t *acq_lo = <int64_t *>calloc(C.b_acmax + 3, 8)
+    cdef int64_t *acq_hi = <int64_t *>calloc(C.b_acmax + 3, 8)
+    if umax == NULL or acq_lo == NULL or acq_hi == NULL:
+        free(umax); free(acq_lo); free(acq_hi)
         raise MemoryError()
-    # the work per segment falls with u (most hard leaves have small u): chunk k ends at
-    # nseg * ((k + 1) / K)**2 segments, so the early chunks are short and the load balances
-    for k in range(K):
-        outs[k].clow = <u64>(<double>nseg * k * k / (<double>K * K)) * S
-        outs[k].chigh = <u64>(<double>nseg * (k + 1) * (k + 1) / (<double>K * K)) * S
-        outs[k].coef = coefs + k * (BH + 2)
-        outs[k].cnt = cnts + k * (BH + 2)
-    outs[K - 1].chigh = <u64>nseg * S
-
-    cdef i128 S1 = 0, S2 = 0, P2sum = 0, Qbase = 0, tot
-    cdef double t0 = now(), t1, t2
-    cdef int64_t np2 = 0, B
-    cdef int failed = 0
+    cdef int64_t b, il, ih, iq, s2, b0
+    cdef u64 p, xp, m, t, tp, tpp, lo, hi, s, qd
     with nogil:
-        # ordinary leaves, trivial leaves and the easy leaves read from the pi table
-        for i in prange(blocks, num_threads=threads, schedule="dynamic", chunksize=1):
-            if C.abort == 0:
-                s1_res[i] = s1_block(&C, i * 65536, min((i + 1) * 65536, nS1))
-                if threadid() == 0:
-                    poll_signals(&C)
-        for b in prange(NC + 1, a, num_threads=threads, schedule="dynamic", chunksize=64):
-            if C.abort == 0:
-                res_b[b] = table_leaves(&C, b)
-                if threadid() == 0:
-                    poll_signals(&C)         # cheap: a clock read unless 0.1 s have passed
-        t1 = now()
-        # the segmented sieve of [0, Z): hard leaves, easy leaves with u > y, P2
-        for k in prange(K, num_threads=threads, schedule="dynamic", chunksize=1):
-            if C.abort == 0:
-                process_chunk(&C, &outs[k])
-        t2 = now()
+        # largest u of a D leaf of b, suffix maxima
+        for b in range(K + 1, C.b_dmax + 1):
+            p = T.primes[b]
+            xp = x // p
+            if b <= C.b_sqrtz:
+                m = z // p + 1
+                umax[b] = xp // m
+            else:
+                m = xp // p // p
+                if m > y:
+                    m = y
+                umax[b] = xp // T.primes[b + 1] if T.primes[b + 1] <= m else 0
+        b = C.b_dmax - 1
+        while b > K:
+            if umax[b] < umax[b + 1]:
+                umax[b] = umax[b + 1]
+            b -= 1
+        # AC: the sparse easy leaves with argument above Ty, prime indices (acq_lo, acq_hi]
+        b0 = (C.b_sqrtz if C.b_sqrtz > K else K) + 1
+        C.b_acdef = 0
+        for b in range(b0, C.b_acmax + 1):
+            p = T.primes[b]
+            t = x // p
+            tp = t // p
+            tpp = tp // p
+            lo = tpp if tpp > p else p
+            hi = tp if tp < y else y
+            if hi <= lo:
+                continue
+            if t // lo <= C.Ty:          # every argument t / q < t / lo is in the table
+                continue
+            il = pi_of(T.pitab, lo)
+            ih = pi_of(T.pitab, hi)
+            s = ndp_isqrt(t)
+            if hi <= s:
+                s2 = ih
+            elif lo < s:
+                s2 = pi_of(T.pitab, s)
+            else:
+                s2 = il
+            qd = t // (C.Ty + 1)
+            iq = pi_of(T.pitab, qd if qd < y else y)
+            if iq > s2:
+                iq = s2
+            if iq > il:
+                acq_lo[b] = il
+                acq_hi[b] = iq
+                C.b_acdef = b
+    C.umax = umax
+    C.acq_lo = acq_lo
+    C.acq_hi = acq_hi
+
+    # ---- work items
+    cdef u64 SN = SB * 30
+    cdef int64_t nseg = <int64_t>((Zs + SN - 1) // SN), KD, KA, k, i, nitems, nblk_ac, nblk_phi
+    if chunks > 0:
+        KD = chunks
+    elif threads <= 1:
+        KD = 1
+    else:
+        KD = threads * max(8, min(nseg // 256, 64))
+    if KD > nseg:
+        KD = nseg
+    if Zs < (1 << 22) and chunks == 0:
+        threads = 1
+        KD = 1
+    cdef u64 acl0 = ((C.Ty + 1) // 128) * 128
+    cdef u64 acl1 = sqrtx + 1
+    cdef int64_t nacseg = 0
+    if acl1 > acl0 and C.b_acdef > 0:
+        nacseg = <int64_t>((acl1 - acl0 + C.ac_seg - 1) // C.ac_seg)
+    KA = 0
+    if nacseg > 0:
+        KA = 1 if threads <= 1 else min(nacseg, 4 * threads)
+    nblk_ac = 0
+    if C.b_acmax >= b0:
+        nblk_ac = 16                 # short items: thread 0 polls for signals between them
+    nblk_phi = 8
+    # the easy leaves read from the pi table, segment by segment of their arguments
+    cdef u64 TS = _TUNE["ac_tseg"]
+    cdef u64 tseg_hi = (C.Ty if C.Ty < sqrtx else sqrtx) + 1
+    cdef int64_t ntseg = 0
+    if nblk_ac > 0:
+        ntseg = <int64_t>((tseg_hi + TS - 1) // TS)
+    nitems = KD + KA + nblk_ac + nblk_phi + ntseg
+    cdef Item *items = <Item *>calloc(nitems, sizeof(Item))
+    cdef ndp_dchunk *dch = <ndp_dchunk *>calloc(KD, sizeof(ndp_dchunk))
+    cdef int64_t *dcoef = <int64_t *>calloc(KD * (bmax + 3), 8)
+    cdef int64_t *dcnt = <int64_t *>calloc(KD * (bmax + 3), 8)
+    cdef ndp_acchunk *ach = <ndp_acchunk *>calloc(KA + 1, sizeof(ndp_acchunk))
+    cdef ndp_acb *acb = <ndp_acb *>calloc(C.b_acmax + 3, sizeof(ndp_acb))
+    if items == NULL or dch == NULL or dcoef == NULL or dcnt == NULL or ach == NULL or acb == NULL:
+        free(items); free(dch); free(dcoef); free(dcnt); free(ach); free(acb)
+        free(umax); free(acq_lo); free(acq_hi)
+        raise MemoryError()
+    C.acb = acb
+    # D chunks: chunk k ends at nseg * ((k + 1) / KD)**2 segments (most leaves have small u)
+    for k in range(KD):
+        dch[k].clow = <u64>(<double>nseg * k * k / (<double>KD * KD)) * SN
+        dch[k].chigh = <u64>(<double>nseg * (k + 1) * (k + 1) / (<double>KD * KD)) * SN
+        dch[k].coef = dcoef + k * (bmax + 3)
+        dch[k].cnt = dcnt + k * (bmax + 3)
+    dch[KD - 1].chigh = <u64>nseg * SN
+    for k in range(KA):
+        ach[k].lo = acl0 + <u64>(<double>nacseg * k * k / (<double>KA * KA)) * C.ac_seg
+        ach[k].hi = acl0 + <u64>(<double>nacseg * (k + 1) * (k + 1) / (<double>KA * KA)) * C.ac_seg
+    if KA > 0:
+        ach[KA - 1].hi = acl1
+    # phase 1: the per-b preparation of the easy leaves (and their closed forms), Phi0
+    i = 0
+    cdef int64_t span, n1
+    if nblk_ac > 0:
+        span = C.b_acmax + 1 - b0
+        for k in range(nblk_ac):
+            items[i].kind = 2
+            items[i].i0 = b0 + span * k // nblk_ac
+            items[i].i1 = b0 + span * (k + 1) // nblk_ac
+            i += 1
+    for k in range(nblk_phi):
+        items[i].kind = 3
+        items[i].i0 = C.nF * k // nblk_phi
+        items[i].i1 = C.nF * (k + 1) // nblk_phi
+        i += 1
+    n1 = i
+    # phase 2: D chunks, the AC chunks above the table, the AC table segments
+    for k in range(KD):
+        items[i].kind = 0
+        items[i].i0 = k
+        i += 1
+    for k in range(KA):
+        items[i].kind = 1
+        items[i].i0 = k
+        i += 1
+    for k in range(ntseg):
+        items[i].kind = 4
+        items[i].i0 = <int64_t>(<u64>k * TS)
+        items[i].i1 = <int64_t>min(<u64>(k + 1) * TS, tseg_hi)
+        i += 1
+
+    cdef PollState P
+    P.C = &C
+    P.last = ndp_now()
+    P.period = 0.1
+    P.et = NULL
+    P.ev = NULL
+    P.etb = NULL
+    P.bar = NULL
+    P.total = <int64_t>Zs + <int64_t>(acl1 - acl0 if acl1 > acl0 else 0)
+    P.shown = 0
+    if progress is not None:
+        P.bar = <PyObject *>progress
+        try:
+            progress.reset(total=P.total)
+        except Exception:
+            pass
+    C.poll = poll_cb
+    C.poll_arg = &P
+
+    cdef double t0 = ndp_now(), t1
+    with nogil:
+        for i in prange(n1, num_threads=threads, schedule="dynamic", chunksize=1):
+            _run_item(&C, &items[i], dch, ach, b0, &P)
+        for i in prange(n1, nitems, num_threads=threads, schedule="dynamic", chunksize=1):
+            _run_item(&C, &items[i], dch, ach, b0, &P)
+        t1 = ndp_now()
+    cdef i128 Dsum = 0, Bsum = 0, ACsum = 0, Phi0 = 0, base, tot, Sigma
+    cdef int64_t bnp = 0, b2, nleaves = 0
+    cdef int failed = 0
     global _LAST_STATS
-    _LAST_STATS = {"leaf_tables_s": t1 - t0, "sieve_s": t2 - t1, "S": S, "chunks": K, "y": y, "Z": C.Z,
-                   "a": a, "b_hard": BH, "chunk_s": [outs[k].secs for k in range(K)]}
     try:
         if C.abort:
-            _reraise(&C)
-        for k in range(K):
-            failed |= outs[k].failed
+            _reraise(&P)
+        for k in range(KD):
+            failed |= dch[k].failed
+        for k in range(KA):
+            failed |= ach[k].failed
         if failed:
             raise MemoryError("prime_pi work buffers")
-        for i in range(blocks):
-            S1 += s1_res[i]
-        for b in range(NC + 1, a):
-            S2 += res_b[b]
-        # stitch the chunks: bases of phi(., b-1) and of the prime count above y
-        for b in range(NS + 1, BH + 1):
+        if P.bar != NULL:
+            _bar_update(progress, P.total, &P)
+        # D: stitch the chunks (bases phi(clow - 1, b - 1) per b)
+        for b in range(K + 1, C.b_dmax + 1):
             tot = 0
-            for k in range(K):
-                S2 += <i128>outs[k].coef[b] * tot
-                tot += outs[k].cnt[b]
-        for k in range(K):
-            S2 += outs[k].hard + outs[k].easy + <i128>outs[k].easy_cnt * Qbase
-            P2sum += outs[k].p2 + <i128>outs[k].p2_cnt * Qbase
-            np2 += outs[k].p2_np
-            Qbase += outs[k].qcount
-        B = a + np2
-        P2sum -= <i128>(B - 1) * B // 2 - <i128>(a - 1) * a // 2
-        tot = S1 + S2 + a - 1 - P2sum
+            for k in range(KD):
+                Dsum += <i128>dch[k].coef[b] * tot
+                tot += dch[k].cnt[b]
+        base = 0
+        for k in range(KD):
+            Dsum += dch[k].hard
+            Bsum += dch[k].bsum + <i128>dch[k].bcnt * base
+            base += dch[k].qcount
+            bnp += dch[k].bnp
+            nleaves += dch[k].nleaves
+        # AC: table blocks, the segmented chunks (base pi(acl0 - 1)), the trivial tail
+        for i in range(nitems):
+            if items[i].kind == 2 or items[i].kind == 4:
+                ACsum += items[i].val
+            elif items[i].kind == 3:
+                Phi0 += items[i].val
+        if KA > 0:
+            base = pi_of(T.pitab, acl0 - 1)
+            for k in range(KA):
+                ACsum += ach[k].sum + <i128>ach[k].nterms * base
+                base += ach[k].qcount
+            b2 = <int64_t>base
+        else:
+            b2 = pi_of(T.pitab, sqrtx) if sqrtx <= T.n else a + bnp
+        if bnp != b2 - a:
+            raise RuntimeError(f"internal: B met {bnp} primes in (y, sqrt x], expected {b2 - a}")
+        b = C.b_acmax if C.b_acmax > b0 - 1 else b0 - 1
+        ACsum += <i128>(a - b) * (a - b - 1) // 2
+        Sigma = <i128>(a - 1) + (<i128>b2 * (b2 - 1) - <i128>a * (a - 1)) // 2
+        tot = Phi0 + Dsum + ACsum - Bsum + Sigma
+        _LAST_STATS = {
+            "x": x, "y": y, "z": z, "a": a, "alpha_y": alpha, "alpha_z": alpha_z,
+            "seg_bytes": SB, "d_chunks": KD, "ac_chunks": KA, "threads": threads,
+            "level": ndp_level, "wall_s": t1 - t0,
+            "Phi0": i128_to_int(Phi0), "D": i128_to_int(Dsum), "AC": i128_to_int(ACsum),
+            "B": i128_to_int(Bsum), "Sigma": i128_to_int(Sigma), "hard_leaves": nleaves,
+            "d_chunk_s": [dch[k].secs for k in range(KD)],
+            "ac_chunk_s": [ach[k].secs for k in range(KA)],
+            "ac_table_s": sum([items[i].secs for i in range(nitems) if items[i].kind == 2 or items[i].kind == 4]),
+            "phi0_s": sum([items[i].secs for i in range(nitems) if items[i].kind == 3]),
+            "setup_s": t0 - tsetup,
+            "thread_cpu_s": [sum([(dch[items[i].i0].secs if items[i].kind == 0 else
+                                   ach[items[i].i0].secs if items[i].kind == 1 else items[i].secs)
+                                  for i in range(nitems) if items[i].tid == th]) for th in range(threads)],
+        }
         return i128_to_int(tot)
     finally:
-        free(lo_b); free(hard_hi); free(easy_hi); free(umax); free(res_b)
-        free(outs); free(coefs); free(cnts); free(s1_res)
-
-
-def _params(u64 x, double alpha=0.0):
-    """(alpha, y, z, a) the computation would use (introspection for benchmarks/docs)."""
-    if alpha <= 0:
-        alpha = default_alpha(x)
-    cdef u64 cb = icbrt(x)
-    cdef u64 y = max(cb, min(<u64>(alpha * <double>cb), isqrt64(x)))
-    # y = floor(x^(1/3)) can leave sqrt(x / y) just above y; the sieve of [0, z) then would
-    # cross off primes above y (removing themselves), so y is raised until sqrt(z) <= y
-    while isqrt64(x // y) > y:
-        y += 1
-    return alpha, y, x // y + 1
+        free(items); free(dch); free(dcoef); free(dcnt); free(ach); free(acb)
+        free(umax); free(acq_lo); free(acq_hi)

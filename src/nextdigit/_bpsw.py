@@ -31,7 +31,7 @@ import gmpy2
 import numpy as np
 
 from . import _mont52, _primality
-from ._validate import U64_MAX
+from ._util.validate import U64_MAX
 
 USE_IFMA = _mont52.available() and os.environ.get("NEXTDIGIT_NO_IFMA", "0") != "1"
 MAX_BITS = _mont52.MAX_BITS

@@ -77,7 +77,7 @@ def cmd_prev_prime(args):
 
 
 def _scale_kwargs(args) -> dict:
-    """``executor=``/``checkpoint=`` from --workers / --checkpoint (see ``nextdigit.scale``)."""
+    """``executor=``/``checkpoint=`` from --workers / --checkpoint (see ``nextdigit._util.scale``)."""
     kw = {}
     if args.workers is not None:
         if args.workers < 1:
@@ -133,7 +133,8 @@ def cmd_sample(args):
     import numpy as np
 
     from .models import generate_many
-    from .samplers import DensityPrimeModel, ExactPrimeModel, RandomizedPrimeModel, random_primes
+    from .randprime import random_primes
+    from .tasks.primes import DensityPrimeModel, ExactPrimeModel, RandomizedPrimeModel
 
     gen = np.random.default_rng(args.seed)
     if args.hidden:
@@ -159,7 +160,7 @@ def _want_progress(args) -> bool:
 
 def _maybe_plot(args, result):
     if getattr(args, "plot", None):
-        from .experiments import plot_experiment
+        from .analysis.plots import plot_experiment
 
         plot_experiment(result, args.plot)
         print(f"wrote {args.plot}", file=sys.stderr)
@@ -173,8 +174,16 @@ def cmd_pi(args):
     return 0
 
 
+def cmd_nth_prime(args):
+    from .nthprime import nth_prime
+
+    v = nth_prime(args.N)
+    _emit(args, {"n": str(args.N), "prime": str(v)}, [str(v)])
+    return 0
+
+
 def cmd_factor_attack(args):
-    from .semiprimes import BudgetedReversedModel, HONEST_MAX_DIGITS, HonestReversedModel, factor_with_model
+    from .tasks.semiprimes import HONEST_MAX_DIGITS, BudgetedReversedModel, HonestReversedModel, factor_with_model
 
     N = args.N
     n = args.digits or (len(str(N)) + 1) // 2
@@ -193,14 +202,14 @@ def cmd_factor_attack(args):
 
 def cmd_tvd(args):
     from .analysis import block_tvd, monte_carlo_tvd
-    from .experiments import _ndigit_prime_count
-    from .samplers import DensityPrimeModel
+    from .analysis.experiments import ndigit_prime_count
+    from .tasks.primes import DensityPrimeModel
 
     model = DensityPrimeModel(args.digits, tail=args.tail)
     if args.samples is None and args.digits <= 11:
         value, ci, method = _run_scaled(args, block_tvd, args.digits, args.tail), None, "exact (block formula)"
     else:
-        value, ci = _run_scaled(args, monte_carlo_tvd, model, _ndigit_prime_count(args.digits),
+        value, ci = _run_scaled(args, monte_carlo_tvd, model, ndigit_prime_count(args.digits),
                                 args.samples or 300, args.seed)
         method = "Monte-Carlo (99% interval)"
     lines = [f"{model.name}: TVD from uniform = {value:.6g} [{method}]"
@@ -212,7 +221,7 @@ def cmd_tvd(args):
 
 
 def cmd_experiment(args):
-    from .experiments import EXPERIMENTS, format_table
+    from .analysis.experiments import EXPERIMENTS, format_table
 
     func = EXPERIMENTS[args.name]
     kwargs = {}
@@ -288,6 +297,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--hidden", action="store_true", help="use the hidden-state sampler random_prime")
     sp = add("pi", cmd_pi, "the prime-counting function pi(x), exact for x < 2**64")
     sp.add_argument("x", type=parse_int)
+    add("nth-prime", cmd_nth_prime, "the N-th prime (nth-prime 1 = 2), for N <= pi(2**64 - 1)").add_argument(
+        "N", type=parse_int)
     sp = add("factor-attack", cmd_factor_attack, "the reduction: prompt a reversed (N,p,q) model with '(N,'")
     sp.add_argument("N", type=parse_int)
     sp.add_argument("--digits", type=int, default=None, help="digits of p and q (default: from N)")

@@ -15,10 +15,10 @@ Conventions
   ``[a, b) ∩ [0, ∞)``.  So ``count_primes(-10, 10) == 4`` and a histogram bucket lying below 0
   counts 0.  (This makes offset arithmetic in callers easy; nothing is ever "wrapped".)
 * Arguments are ints (Python, numpy or gmpy2 integers); bool, float, str and None raise
-  ``TypeError`` naming the argument (``nextdigit._validate``).
+  ``TypeError`` naming the argument (``nextdigit._util.validate``).
 * Everything here is exact: the sieve is deterministic, and the short-window route confirms
   sieve survivors with BPSW, which is a proof below 2**64 (see ``nextdigit._u64``).
-* ``threads=None`` uses every usable core (``nextdigit._threads.resolve_threads``).
+* ``threads=None`` uses every usable core (``nextdigit._util.threads.resolve_threads``).
 
 Routes and limits
 -----------------
@@ -73,10 +73,12 @@ import threading
 import numpy as np
 
 from . import _bigcount, _primality, _sieve
-from ._threads import resolve_threads
-from ._validate import as_int
+from ._util.scale import run_tasks
+from ._util.threads import resolve_threads
+from ._util.validate import as_int
 
-__all__ = ["count_primes", "primes_between", "prime_histogram", "can_count_exactly", "MAX_SPAN", "MAX_BIG_SPAN", "MAX_LIST"]
+__all__ = ["count_primes", "primes_between", "prime_histogram", "can_count_exactly", "MAX_SPAN", "MAX_BIG_SPAN",
+           "MAX_LIST", "PIECE"]
 
 TWO64 = 1 << 64
 MAX_SPAN = 10**12
@@ -86,6 +88,7 @@ WINDOW_SUB = 1 << 24          # window mode works through sub-windows of this ma
 _SMALL_CACHE_LIMIT = 1 << 24  # _sieving_primes keeps arrays of primes up to this bound
 
 _MODES = (None, "sieve", "window")
+PIECE = 1 << 30               # integers per task of a split job (executor= / checkpoint= / progress=)
 
 # ---------------------------------------------------------------------------------------------
 # Sieving primes as an array (the kernel generates its own; this is for callers that want the
@@ -254,7 +257,7 @@ def _big_offsets(lo: int, hi: int, threads: int) -> np.ndarray:
         raise ValueError(
             f"b - a = {hi - lo} above 2**64 is too large to count exactly (limit {MAX_BIG_SPAN:.0e}); "
             "use the approximate route: nextdigit.density.density_mass (li or R) or "
-            "nextdigit.samplers.DensityPrimeModel"
+            "nextdigit.tasks.primes.DensityPrimeModel"
         )
     return _bigcount.window_prime_offsets(lo, hi - lo, threads=threads)
 
@@ -289,9 +292,7 @@ def count_primes(a, b, *, threads=None, executor=None, checkpoint=None, progress
             return 0
         if _mode is None and _use_pi(lo, b, 2):  # two pi(x) calls beat any split of the span
             return _pi(b - 1, t) - _pi(lo - 1, t)
-        from .scale import split_count
-
-        return split_count(lo, b, executor=executor, checkpoint=checkpoint, progress=progress)
+        return _split_count(lo, b, executor=executor, checkpoint=checkpoint, progress=progress)
     if b > TWO64:
         big_lo = max(lo, TWO64)
         n_big = len(_big_offsets(big_lo, b, t))
@@ -384,9 +385,7 @@ def prime_histogram(a, width, m, *, threads=None, executor=None, checkpoint=None
     if executor is not None or checkpoint is not None or progress:
         if end > TWO64 or a < 0:
             raise ValueError("executor/checkpoint/progress apply to histograms within [0, 2**64]")
-        from .scale import split_histogram
-
-        return split_histogram(a, width, m, executor=executor, checkpoint=checkpoint, progress=progress)
+        return _split_histogram(a, width, m, executor=executor, checkpoint=checkpoint, progress=progress)
     if end > TWO64:
         return _big_histogram(a, width, m, end, t, _mode)
     if _mode is None and a >= 0 and m <= 4096 and _use_pi(a, end, m + 1):
@@ -407,3 +406,30 @@ def prime_histogram(a, width, m, *, threads=None, executor=None, checkpoint=None
             out[k:] = prime_histogram(a + k * width, width, m - k, threads=t, _mode=_mode)
         return out
     return _u64_histogram(a, width, m, t, _mode)
+
+
+# ---------------------------------------------------------------------------------------------
+# Split jobs (executor= / checkpoint= / progress=): pieces through nextdigit._util.scale.run_tasks
+# ---------------------------------------------------------------------------------------------
+def _count_piece(lo: int, hi: int) -> int:
+    return count_primes(lo, hi, threads=1)
+
+
+def _hist_piece(a: int, width: int, m: int) -> list[int]:
+    return [int(x) for x in prime_histogram(a, width, m, threads=1)]
+
+
+def _split_count(lo: int, hi: int, *, executor=None, checkpoint=None, progress=False) -> int:
+    """Exact count of primes in [lo, hi), ``PIECE`` integers per task (one exact count each)."""
+    tasks = [(_count_piece, (s, min(s + PIECE, hi))) for s in range(lo, hi, PIECE)]
+    key = {"job": "count_primes", "a": str(lo), "b": str(hi), "piece": PIECE}
+    return sum(run_tasks(tasks, key, executor, checkpoint, progress))
+
+
+def _split_histogram(a: int, width: int, m: int, *, executor=None, checkpoint=None, progress=False) -> np.ndarray:
+    """Exact prime histogram, whole buckets per task (about ``PIECE`` integers each)."""
+    per = max(1, PIECE // width)
+    tasks = [(_hist_piece, (a + k * width, width, min(per, m - k))) for k in range(0, m, per)]
+    key = {"job": "prime_histogram", "a": str(a), "width": str(width), "m": m, "piece": PIECE}
+    parts = run_tasks(tasks, key, executor, checkpoint, progress)
+    return np.array([x for part in parts for x in part], dtype=np.uint64)

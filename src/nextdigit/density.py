@@ -25,7 +25,7 @@ import math
 import gmpy2
 import numpy as np
 
-from ._validate import as_int
+from ._util.validate import as_int
 
 __all__ = ["li", "riemann_r", "density_mass", "density_masses"]
 

@@ -17,7 +17,7 @@ import gmpy2
 import sympy
 
 from .primality import is_prime
-from ._validate import as_int
+from ._util.validate import as_int
 
 __all__ = ["rho_factor", "factor"]
 

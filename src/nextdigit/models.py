@@ -20,6 +20,17 @@ token ``END`` (written ``"$"`` in vectors and never part of the returned text).
 
 ``generate`` validates every distribution a model returns (right length, finite, >= 0, sums to
 1 within 1e-9) and raises ``ModelError`` naming the model and the prefix otherwise.
+
+The essay's way out has two explicit extensions of the signature, each with its own driver, so
+the contrast with the plain signature shows in the types:
+
+* a **hidden-seed** model has ``seed_space`` and ``next_token_distribution(prompt, output, seed)``
+  (a point mass: the model is deterministic given the seed); ``generate_with_seed`` draws the
+  seed out of sight, uniform in ``[0, seed_space)``, then runs it (``SeedTextModel`` is the base
+  of models that map a seed to a text and write it by position);
+* a **hidden-stream** model has ``step(prompt, hidden, output, rng) -> (stream, distribution)``:
+  each token goes to a hidden scratch stream or to the public output; ``generate_with_hidden``
+  runs it and returns both streams.
 """
 from __future__ import annotations
 
@@ -31,8 +42,9 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from ._rng import as_generator, uniform_below
-from ._validate import as_int, check_base
+from ._util.rng import as_generator, uniform_below
+from ._util.scale import checkpoint_seed, run_tasks, seed_sequences
+from ._util.validate import as_int, check_base
 
 __all__ = [
     "END",
@@ -43,6 +55,10 @@ __all__ = [
     "generate_many",
     "log_prob",
     "validate_distribution",
+    "counts_to_distribution",
+    "SeedTextModel",
+    "generate_with_seed",
+    "generate_with_hidden",
 ]
 
 END = "$"
@@ -97,9 +113,20 @@ class Vocabulary:
             raise ValueError(f"{token!r} is not a token of {self!r}") from None
 
     def point_mass(self, token: str) -> np.ndarray:
+        """A probability vector with all its mass on ``token``."""
         v = np.zeros(len(self.tokens))
         v[self.index(token)] = 1.0
         return v
+
+    def point_counts(self, token: str, weight: int = 1) -> list[int]:
+        """Integer counts (for ``next_token_counts``) with ``weight`` on ``token`` only."""
+        c = [0] * len(self.tokens)
+        c[self.index(token)] = int(weight)
+        return c
+
+    def end_counts(self) -> list[int]:
+        """Integer counts with all the weight on the end token."""
+        return self.point_counts(END)
 
     def digit_vector(self, weights) -> np.ndarray:
         """A vocabulary-length vector with ``weights`` (length ``base``) on the digit tokens."""
@@ -229,10 +256,8 @@ def generate_many(model, size: int, prompt: str = "", rng=None, max_tokens: int 
     ``executor`` (any ``concurrent.futures.Executor``, e.g. a process pool or
     ``dask.distributed.Client.get_executor()``) runs the chunks. Models with a fast batched path
     (``sample_many(count, generator)``) use it inside each chunk. ``checkpoint`` (a file; needs an
-    int ``rng``) and ``progress`` as in ``nextdigit.scale``.
+    int ``rng``) and ``progress`` as in ``nextdigit._util.scale``.
     """
-    from .scale import checkpoint_seed, run_tasks, seed_sequences
-
     size = as_int(size, "size")
     if size < 0:
         raise ValueError(f"size must be >= 0, got {size}")
@@ -319,3 +344,80 @@ def log_prob(model, prompt: str, response: str, *, end: bool = True):
                 return -math.inf, None
             logp += math.log(p[i])
     return logp, exact
+
+
+def counts_to_distribution(counts) -> np.ndarray:
+    """The probability vector of non-negative integer ``counts`` (``count / sum``)."""
+    total = sum(counts)
+    return np.array([x / total for x in counts])
+
+
+# ---------------------------------------------------------------------------------------------
+# the extended signatures: a hidden seed, a hidden stream
+# ---------------------------------------------------------------------------------------------
+class SeedTextModel:
+    """Base of hidden-seed models that write ``text(seed)`` by position:
+    ``next_token_distribution(prompt, output, seed)`` is a point mass on the character at
+    position ``len(output)``, then the end token.  Subclasses set ``vocab``, ``seed_space`` and
+    ``_make_text(seed)``; the text of the last seed is memoised (a sample asks for it once per
+    token)."""
+
+    deterministic = True
+    _memo: tuple[int, str] | None = None
+
+    def _make_text(self, seed: int) -> str:
+        raise NotImplementedError
+
+    def _check_seed(self, seed) -> int:
+        s = as_int(seed, "seed")
+        if not 0 <= s < self.seed_space:
+            raise ValueError(f"seed must be in [0, {self.seed_space}), got {s}")
+        return s
+
+    def text(self, seed) -> str:
+        """The whole output this model writes for ``seed``."""
+        s = as_int(seed, "seed")
+        memo = self._memo
+        if memo is not None and memo[0] == s:
+            return memo[1]
+        t = self._make_text(self._check_seed(s))
+        self._memo = (s, t)
+        return t
+
+    def next_token_distribution(self, prompt: str, output: str, seed) -> np.ndarray:
+        own = self.text(seed)
+        k = len(output)
+        return self.vocab.point_mass(own[k] if k < len(own) else END)
+
+
+def generate_with_seed(model, prompt: str = "", rng=None, *, output_prefix: str = "", seed: int | None = None,
+                       max_tokens: int = 10_000):
+    """Draw the hidden seed (uniform in [0, model.seed_space)) unless given, then run the
+    deterministic model; returns ``(output, seed)``."""
+    gen = as_generator(rng)
+    s = uniform_below(gen, model.seed_space) if seed is None else as_int(seed, "seed")
+    output = output_prefix
+    for _ in range(max_tokens):
+        dist = model.next_token_distribution(prompt, output, s)
+        tok = model.vocab.tokens[int(np.argmax(dist))]
+        if tok == END:
+            return output, s
+        output += tok
+    raise RuntimeError(f"{model.name} did not end within max_tokens={max_tokens}")
+
+
+def generate_with_hidden(model, prompt: str = "", rng=None, *, output_prefix: str = "", max_tokens: int = 10_000):
+    """Run a hidden-stream model; returns ``(output, hidden)``."""
+    gen = as_generator(rng)
+    hidden, output = "", output_prefix
+    for _ in range(max_tokens):
+        stream, dist = model.step(prompt, hidden, output, gen)
+        i = int(gen.choice(len(dist), p=dist)) if dist.max() < 1 else int(np.argmax(dist))
+        tok = model.vocab.tokens[i]
+        if stream == "hidden":
+            hidden += tok
+        elif tok == END:
+            return output, hidden
+        else:
+            output += tok
+    raise RuntimeError(f"{model.name} did not end within max_tokens={max_tokens}")

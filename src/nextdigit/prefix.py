@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_int, check_base, check_digits
+from ._util.validate import as_int, check_base, check_digits
 from .counting import count_primes, prime_histogram
 
 __all__ = ["prefix_count", "digit_counts", "digit_counts_batch", "prefix_table", "prefix_interval"]

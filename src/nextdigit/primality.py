@@ -40,8 +40,8 @@ import gmpy2
 import numpy as np
 
 from . import _bigcount, _bigwin, _bpsw, _primality
-from ._threads import resolve_threads
-from ._validate import TWO64, U64_MAX, as_int
+from ._util.threads import resolve_threads
+from ._util.validate import TWO64, U64_MAX, as_int
 
 __all__ = ["is_prime", "next_prime", "prev_prime"]
 

@@ -1,5 +1,5 @@
-"""Random polynomials with integer roots, and the uniform-number baseline: an autoregressive
-model must *count* what a hidden-state model simply *picks*.
+"""Random polynomials with integer roots: an autoregressive model must *count* what a
+hidden-state model simply *picks*.
 
 The task
 --------
@@ -54,7 +54,7 @@ several symmetric functions at once: ``PolyRootsARModel`` enumerates the root mu
   (``integer_roots``), O(d * #divisors) big-integer operations and no table.  The weight of
   every root character is the multiplicity of the multiset, so the probabilities telescope to
   the target.  It is the coefficients-first order that is hard, as ``(N,p,q)`` is in
-  ``nextdigit.semiprimes``; roots-first would be easy.
+  ``nextdigit.tasks.semiprimes``; roots-first would be easy.
 
 Why the hidden-state models are cheap
 -------------------------------------
@@ -66,23 +66,11 @@ seed is uniform over ordered tuples, so its output law is exactly the target.
 writes the offsets r_i - low (zero-padded to w = len(str(R - 1)) digits, each offset uniform on
 [0, R) digit by digit from exact interval counts) to a hidden stream, then the public text.
 
-Cost model, measured by ``cost_table``: per sample the AR model makes ~ L calls of Theta(M k)
+Cost model, measured by ``nextdigit.analysis.costs.polyroots_cost_table``: per sample the AR model makes ~ L calls of Theta(M k)
 byte comparisons, Theta(M L^2) in all (plus Theta(M d^2) once per task for the table); the
 hidden-seed model does Theta(d^2 + L).  The ratio grows with M = C(R + d - 1, d): measured on
 one core, ~10x at d = 2, R = 19 (M = 190), 100-200x at d = 4, R = 41 (M = 135751) and over
 1000x at d = 5, R = 41 (M = 1221759: 0.1-0.2 s against ~90 us per sample).
-
-The baseline: a uniform n-digit number
---------------------------------------
-``UniformNumberTask(digits, base)`` is the uniform law on the (b - 1) b^(n-1) numbers with n
-base-b digits (leading digit non-zero; for n = 1 that is 1..b-1).  Its autoregressive model
-needs no counting: every digit is uniform (the leading one over 1..b-1), so
-``UniformNumberModel`` offers constant ``next_token_counts`` (the true completion counts
-divided by their common factor b^(n-k-1)) and is exact.  ``UniformNumberHiddenSeedModel`` writes
-b^(n-1) + seed: no cheaper.  Hidden state buys nothing here; the gap is zero: both are Theta(n)
-per sample, the models' own calls cost the same (``model_ratio`` ~ 1 in ``cost_table`` for n up
-to 96), and the drivers differ by a constant factor (~3: ``models.generate`` draws an exact
-integer per token, ``generate_with_seed`` takes an argmax).
 
 Conventions shared by every model here: the prompt is ignored (the tasks take none); a
 deterministic model asked to continue an output that no target text starts with (a forced
@@ -93,24 +81,16 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
-import statistics
-import time
 from fractions import Fraction
 
-import gmpy2
-import mpmath
 import numpy as np
 
-from ._rng import as_generator, uniform_below
-from ._validate import as_int, check_base, check_digits
-from .factoring import factor
-from .models import END, Vocabulary, generate
+from .._util.rng import as_generator, uniform_below
+from .._util.validate import as_int
+from ..factoring import factor
+from ..models import END, SeedTextModel, Vocabulary, counts_to_distribution
 
 __all__ = [
-    "UniformNumberTask",
-    "UniformNumberModel",
-    "UniformNumberHiddenSeedModel",
     "PolyRootsTask",
     "PolyRootsARModel",
     "PolyRootsHiddenSeedModel",
@@ -118,10 +98,6 @@ __all__ = [
     "expand_roots",
     "integer_roots",
     "parse_polyroots",
-    "cost_table",
-    "uniform_cost_table",
-    "DEFAULT_CASES",
-    "DEFAULT_UNIFORM_DIGITS",
 ]
 
 MAX_DEGREE = 256                 # PolyRootsTask: degree in [1, MAX_DEGREE]
@@ -129,149 +105,8 @@ MAX_ABS_ROOT = 10**9             # PolyRootsTask: low, high in [-MAX_ABS_ROOT, M
 AR_MAX_MULTISETS = 2_000_000     # PolyRootsARModel: table rows (memory ~ M * (L + 8) bytes)
 AR_MAX_WEIGHT = 1 << 54          # PolyRootsARModel: R**d and coefficient sizes (int64 arithmetic)
 TARGET_MAX_OUTCOMES = 500_000    # target_distribution(): outcomes enumerated as Python objects
-EXACT_CHECK_MAX_TUPLES = 10_000  # cost_table: exact TVD when the hidden seed space is this small
 
 _SIGNED_CHARS = frozenset("0123456789-,()")
-
-
-def _end(vocab: Vocabulary) -> list[int]:
-    c = [0] * len(vocab)
-    c[vocab.end_index] = 1
-    return c
-
-
-def _point_counts(vocab: Vocabulary, token: str, weight: int) -> list[int]:
-    c = [0] * len(vocab)
-    c[vocab.index(token)] = int(weight)
-    return c
-
-
-def _counts_to_distribution(counts) -> np.ndarray:
-    total = sum(counts)
-    return np.array([x / total for x in counts])
-
-
-def _to_base(x: int, base: int) -> str:
-    return str(x) if base == 10 else gmpy2.digits(x, base)
-
-
-# ---------------------------------------------------------------------------------------------
-# the uniform-number baseline
-# ---------------------------------------------------------------------------------------------
-class UniformNumberTask:
-    """The uniform law on n-digit numbers in base b (leading digit non-zero), written plainly."""
-
-    def __init__(self, digits, base=10):
-        self.digits = check_digits(digits)
-        self.base = check_base(base)
-        self.vocab = Vocabulary(self.base)
-        self.lo = self.base ** (self.digits - 1)
-        self.support_size = (self.base - 1) * self.lo
-
-    @property
-    def name(self) -> str:
-        return f"UniformNumberTask(digits={self.digits}, base={self.base})"
-
-    def text(self, x) -> str:
-        x = as_int(x, "x")
-        if not self.lo <= x < self.base * self.lo:
-            raise ValueError(f"x must have {self.digits} digits in base {self.base}, got {x}")
-        return _to_base(x, self.base)
-
-    def sample(self, rng=None) -> str:
-        return self.text(self.lo + uniform_below(as_generator(rng), self.support_size))
-
-    def target_distribution(self, max_outcomes: int = TARGET_MAX_OUTCOMES) -> dict[str, Fraction]:
-        """{text: 1 / support_size} for every n-digit number (small supports only)."""
-        if self.support_size > max_outcomes:
-            raise ValueError(f"{self.name} has {self.support_size} outcomes, more than max_outcomes={max_outcomes}")
-        w = Fraction(1, self.support_size)
-        return {_to_base(x, self.base): w for x in range(self.lo, self.base * self.lo)}
-
-
-class UniformNumberModel:
-    """Exact autoregressive model of ``UniformNumberTask``: every digit uniform, the leading one
-    over 1..b-1, then the end token.  Counts are the completion counts divided by their common
-    factor b^(n-k-1), so they are all 1; an output that is not a prefix of an n-digit number gets
-    the end token."""
-
-    deterministic = True
-
-    def __init__(self, digits, base=10):
-        self.task = UniformNumberTask(digits, base)
-        self.digits, self.base, self.vocab = self.task.digits, self.task.base, self.task.vocab
-        ds = "".join(self.vocab.digits)
-        self._prefix = re.compile(f"[{ds[1:]}][{ds}]*")   # a number without leading zero (C-speed check)
-
-    @property
-    def name(self) -> str:
-        return f"UniformNumberModel(digits={self.digits}, base={self.base})"
-
-    def __repr__(self) -> str:
-        return self.name
-
-    def next_token_counts(self, prompt: str, output: str) -> list[int]:
-        v = self.vocab
-        k = len(output)
-        if k >= self.digits or (k and self._prefix.fullmatch(output) is None):
-            return _end(v)
-        c = [0] * len(v)
-        c[1 if k == 0 else 0: self.base] = [1] * (self.base - (1 if k == 0 else 0))
-        return c
-
-    def next_token_distribution(self, prompt: str, output: str, rng=None) -> np.ndarray:
-        return _counts_to_distribution(self.next_token_counts(prompt, output))
-
-
-class _SeedTextModel:
-    """A hidden-seed model that writes ``text(seed)`` by position: ``next_token_distribution(
-    prompt, output, seed)`` is a point mass on the character at position len(output), then the
-    end token.  Subclasses set ``vocab``, ``seed_space`` and ``_make_text(seed)``; the text of
-    the last seed is memoised (a sample asks for it once per token)."""
-
-    deterministic = True
-    _memo: tuple[int, str] | None = None
-
-    def _make_text(self, seed: int) -> str:
-        raise NotImplementedError
-
-    def _check_seed(self, seed) -> int:
-        s = as_int(seed, "seed")
-        if not 0 <= s < self.seed_space:
-            raise ValueError(f"seed must be in [0, {self.seed_space}), got {s}")
-        return s
-
-    def text(self, seed) -> str:
-        s = as_int(seed, "seed")
-        memo = self._memo
-        if memo is not None and memo[0] == s:
-            return memo[1]
-        t = self._make_text(self._check_seed(s))
-        self._memo = (s, t)
-        return t
-
-    def next_token_distribution(self, prompt: str, output: str, seed) -> np.ndarray:
-        own = self.text(seed)
-        k = len(output)
-        return self.vocab.point_mass(own[k] if k < len(own) else END)
-
-
-class UniformNumberHiddenSeedModel(_SeedTextModel):
-    """Hidden-seed counterpart: the seed in [0, (b-1) b^(n-1)) *is* the number minus b^(n-1);
-    ``next_token_distribution(prompt, output, seed)`` is a point mass on its next digit (by
-    position), then the end token."""
-
-    def __init__(self, digits, base=10):
-        self.task = UniformNumberTask(digits, base)
-        self.digits, self.base, self.vocab = self.task.digits, self.task.base, self.task.vocab
-        self.seed_space = self.task.support_size
-
-    @property
-    def name(self) -> str:
-        return f"UniformNumberHiddenSeedModel(digits={self.digits}, base={self.base})"
-
-    def _make_text(self, seed: int) -> str:
-        return _to_base(self.task.lo + seed, self.base)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -541,13 +376,13 @@ class PolyRootsARModel:
 
     def next_token_counts(self, prompt: str, output: str) -> list[int]:
         if not set(output) <= _SIGNED_CHARS:
-            return _end(self.vocab)
+            return self.vocab.end_counts()
         if output.startswith("(") and output.count(",") >= self.task.degree:
             return self._root_counts(output)
         return self._coefficient_counts(output)
 
     def next_token_distribution(self, prompt: str, output: str, rng=None) -> np.ndarray:
-        return _counts_to_distribution(self.next_token_counts(prompt, output))
+        return counts_to_distribution(self.next_token_counts(prompt, output))
 
     def _coefficient_counts(self, output: str) -> list[int]:
         """Scan all M rows: keep those whose first k characters are ``output``, add their
@@ -555,14 +390,14 @@ class PolyRootsARModel:
         T, W, v = self._table, self._weights, self.vocab
         k = len(output)
         if k >= T.shape[0]:
-            return _end(v)
+            return v.end_counts()
         b = output.encode("ascii")
         mask = np.ones(T.shape[1], dtype=bool)
         for j in range(k):
             mask &= T[j] == b[j]
         nxt = T[k][mask]
         if nxt.size == 0:
-            return _end(v)
+            return v.end_counts()
         w = W[mask]
         c = [0] * len(v)
         for code in np.unique(nxt).tolist():
@@ -577,22 +412,22 @@ class PolyRootsARModel:
             cut = output.index(",", cut) + 1
         coeffs = [_parse_int(f) for f in output[1:cut - 1].split(",")]
         if any(c is None for c in coeffs):
-            return _end(v)
+            return v.end_counts()
         roots = integer_roots(coeffs)
         if roots is None or roots[0] < t.low or roots[-1] > t.high:
-            return _end(v)
+            return v.end_counts()
         tail = ",".join(map(str, roots)) + ")"
         written = output[cut:]
         if not tail.startswith(written):
-            return _end(v)
+            return v.end_counts()
         w = t.multiplicity(roots)
-        return _point_counts(v, tail[len(written)] if len(written) < len(tail) else END, w)
+        return v.point_counts(tail[len(written)] if len(written) < len(tail) else END, w)
 
 
 # ---------------------------------------------------------------------------------------------
 # hidden state: a seed, or scratch tokens
 # ---------------------------------------------------------------------------------------------
-class PolyRootsHiddenSeedModel(_SeedTextModel):
+class PolyRootsHiddenSeedModel(SeedTextModel):
     """Deterministic given a seed drawn out of sight: the seed in [0, R^d) indexes the ordered
     root tuple (r_i = low + i-th base-R digit of the seed); the model sorts, expands and writes
     its text by position.  ``next_token_distribution(prompt, output, seed)`` is a point mass.
@@ -625,7 +460,7 @@ class PolyRootsHiddenStreamModel:
     """Scratch tokens instead of a seed: ``step(prompt, hidden, output, rng) -> (stream,
     distribution)`` first writes the d offsets r_i - low, each zero-padded to w digits and
     uniform on [0, R) digit by digit (exact interval counts), to the hidden stream; then the
-    public text of those roots, by position.  Run it with ``semiprimes.generate_with_hidden``."""
+    public text of those roots, by position.  Run it with ``models.generate_with_hidden``."""
 
     def __init__(self, task):
         if not isinstance(task, PolyRootsTask):
@@ -658,197 +493,3 @@ class PolyRootsHiddenStreamModel:
             memo = self._memo = (hidden, self.task.text(roots))
         own, k = memo[1], len(output)
         return "public", self.vocab.point_mass(own[k] if k < len(own) else END)
-
-
-# ---------------------------------------------------------------------------------------------
-# measured costs
-# ---------------------------------------------------------------------------------------------
-DEFAULT_CASES = ((1, -9, 9), (2, -9, 9), (3, -9, 9), (3, -20, 20), (4, -9, 9), (4, -20, 20), (5, -20, 20),
-                 (6, -9, 9))
-DEFAULT_UNIFORM_DIGITS = (3, 6, 12, 24, 48)
-
-
-def _timings(ar, hidden, samples: int, gen) -> dict:
-    """Median seconds per sample of ``samples`` runs of each model through its driver
-    (``models.generate``, ``semiprimes.generate_with_seed``), and of the models' own calls
-    only: the AR model's ``next_token_counts`` and the hidden-seed model's
-    ``next_token_distribution`` at every prefix of a sample of each (no sampling, no driver)."""
-    from .semiprimes import generate_with_seed
-
-    def median_run(fn):
-        times, outs = [], []
-        for _ in range(samples):
-            t0 = time.perf_counter()
-            outs.append(fn())
-            times.append(time.perf_counter() - t0)
-        return statistics.median(times), outs
-
-    ar_s, ar_texts = median_run(lambda: generate(ar, "", gen))
-    hid_s, hid_runs = median_run(lambda: generate_with_seed(hidden, rng=gen))
-    ar_calls = []
-    for text in ar_texts:
-        t0 = time.perf_counter()
-        for k in range(len(text) + 1):
-            ar.next_token_counts("", text[:k])
-        ar_calls.append(time.perf_counter() - t0)
-    hid_calls = []
-    for text, seed in hid_runs:
-        t0 = time.perf_counter()
-        for k in range(len(text) + 1):
-            hidden.next_token_distribution("", text[:k], seed)
-        hid_calls.append(time.perf_counter() - t0)
-    ar_m, hid_m = statistics.median(ar_calls), statistics.median(hid_calls)
-    return {"ar_s_per_sample": ar_s, "hidden_s_per_sample": hid_s, "ratio": ar_s / hid_s,
-            "ar_model_s": ar_m, "hidden_model_s": hid_m, "model_ratio": ar_m / hid_m}
-
-
-def _chi_square(expected_law: dict, keys: list) -> float:
-    """Pearson p-value of the observed ``keys`` against an exact law (cells expecting fewer
-    than 5 observations pooled into one; keys outside the law make p = 0)."""
-    n = len(keys)
-    observed: dict = {}
-    for k in keys:
-        observed[k] = observed.get(k, 0) + 1
-    if any(k not in expected_law for k in observed):
-        return 0.0
-    cells, pool_e, pool_o = [], 0.0, 0
-    for k, p in sorted(expected_law.items(), key=lambda kv: kv[1]):
-        e = n * float(p)
-        if e < 5:
-            pool_e, pool_o = pool_e + e, pool_o + observed.get(k, 0)
-        else:
-            cells.append((observed.get(k, 0), e))
-    if pool_e > 0:
-        cells.append((pool_o, pool_e))
-    if len(cells) < 2:
-        return 1.0
-    stat = sum((o - e) ** 2 / e for o, e in cells)
-    return float(mpmath.gammainc((len(cells) - 1) / 2.0, stat / 2.0, mpmath.inf, regularized=True))
-
-
-def _first_field_law(model, stop: str) -> dict[str, Fraction]:
-    """The exact law of a counting model's output up to its first ``stop`` token (or the end),
-    traversing its tree only that far: {prefix: probability}."""
-    out: dict[str, Fraction] = {}
-    frontier = [("", Fraction(1))]
-    while frontier:
-        nxt = []
-        for text, pr in frontier:
-            c = model.next_token_counts("", text)
-            total = sum(c)
-            for i, x in enumerate(c):
-                if x:
-                    tok, q = model.vocab.tokens[i], pr * Fraction(x, total)
-                    if tok in (stop, END):
-                        out[text] = out.get(text, 0) + q
-                    else:
-                        nxt.append((text + tok, q))
-        frontier = nxt
-    return out
-
-
-def _first_token_law(model) -> dict[str, Fraction]:
-    c = model.next_token_counts("", "")
-    return {model.vocab.tokens[i]: Fraction(x, sum(c)) for i, x in enumerate(c) if x}
-
-
-def _agreement(ar, hidden, exact: bool, first_law, first_of, what: str, check_samples: int, gen) -> dict:
-    """Exact TVD between the AR law and the hidden-seed law when ``exact``; otherwise the
-    chi-square p-value of ``check_samples`` hidden-seed outputs' first field (``first_of``)
-    against the AR model's exact law of that field (``first_law(ar)``)."""
-    from .analysis import exact_distribution, exact_distribution_hidden_seed, tvd
-    from .semiprimes import generate_with_seed
-
-    if exact:
-        return {"check": "exact TVD, AR law vs hidden-seed law",
-                "tvd": float(tvd(exact_distribution(ar), exact_distribution_hidden_seed(hidden))), "p_value": None}
-    law = first_law(ar)
-    keys = [first_of(generate_with_seed(hidden, rng=gen)[0]) for _ in range(check_samples)]
-    return {"check": f"chi-square of {what}, {check_samples} hidden-seed samples vs exact AR law",
-            "tvd": None, "p_value": _chi_square(law, keys)}
-
-
-def _uniform_rows(digit_values, base, samples: int, check_samples: int, gen) -> list[dict]:
-    rows = []
-    for n in digit_values:
-        t0 = time.perf_counter()
-        ar = UniformNumberModel(n, base)
-        hidden = UniformNumberHiddenSeedModel(n, base)
-        setup = time.perf_counter() - t0
-        times = _timings(ar, hidden, samples, gen)
-        check = _agreement(ar, hidden, ar.task.support_size <= EXACT_CHECK_MAX_TUPLES, _first_token_law,
-                           lambda x: x[:1], "the first digit", check_samples, gen)
-        rows.append({"task": "uniform", "params": f"n={ar.digits}, base={ar.base}", "digits": ar.digits,
-                     "base": ar.base, "support": ar.task.support_size, "ar_setup_s": setup,
-                     **times, **check})
-    return rows
-
-
-def _polyroots_rows(cases, samples: int, check_samples: int, gen) -> list[dict]:
-    rows = []
-    for case in cases:
-        if not isinstance(case, (tuple, list)) or len(case) != 3:
-            raise ValueError(f"cases must hold (degree, low, high) triples, got {case!r}")
-        degree, low, high = case
-        task = PolyRootsTask(degree, low, high)
-        t0 = time.perf_counter()
-        ar = PolyRootsARModel(task)
-        setup = time.perf_counter() - t0
-        hidden = PolyRootsHiddenSeedModel(task)
-        times = _timings(ar, hidden, samples, gen)
-        check = _agreement(ar, hidden, task.num_tuples <= EXACT_CHECK_MAX_TUPLES,
-                           lambda m: _first_field_law(m, ","), lambda x: x.split(",")[0],
-                           "c_{d-1}", check_samples, gen)
-        rows.append({"task": "polyroots", "params": f"d={task.degree}, [{task.low}, {task.high}]",
-                     "degree": task.degree, "low": task.low, "high": task.high, "R": task.range_size,
-                     "support": task.num_multisets, "tuples": task.num_tuples, "ar_setup_s": setup,
-                     **times, **check})
-    return rows
-
-
-_COLUMNS = ["task", "params", "support", "ar_setup_s", "ar_s_per_sample", "hidden_s_per_sample", "ratio",
-            "ar_model_s", "hidden_model_s", "model_ratio", "check", "tvd", "p_value"]
-
-
-def uniform_cost_table(digit_values=DEFAULT_UNIFORM_DIGITS, samples: int = 20, rng=0, *, base=10,
-                       check_samples: int = 4000) -> dict:
-    """The baseline: AR vs hidden-seed seconds per sample for uniform n-digit numbers, with the
-    agreement check (exact TVD for supports <= EXACT_CHECK_MAX_TUPLES, else a chi-square of the
-    first digit).  Experiments format: {"name", "rows", "columns"}."""
-    samples = _check_samples(samples, "samples")
-    check_samples = _check_samples(check_samples, "check_samples")
-    gen = as_generator(rng)
-    return {"name": "uniform-number", "rows": _uniform_rows(digit_values, base, samples, check_samples, gen),
-            "columns": list(_COLUMNS)}
-
-
-def cost_table(cases=DEFAULT_CASES, samples: int = 20, rng=0, *, uniform_digits=DEFAULT_UNIFORM_DIGITS,
-               check_samples: int = 4000) -> dict:
-    """AR vs hidden-seed cost per sample for ``PolyRootsTask(degree, low, high)`` for each
-    ``(degree, low, high)`` in ``cases`` (after the uniform baseline rows for ``uniform_digits``;
-    pass ``()`` to skip them).
-
-    Per row: ``support`` (distinct outputs: C(R+d-1, d) multisets, the rows the AR model scans
-    on every call), ``ar_setup_s`` (building the AR table once), ``ar_s_per_sample`` and
-    ``hidden_s_per_sample`` (medians over ``samples`` calls of ``models.generate`` and
-    ``semiprimes.generate_with_seed``) and their ``ratio``; ``ar_model_s``, ``hidden_model_s``
-    and ``model_ratio``, the same for the models' own calls at every prefix of a sample (without
-    the drivers' sampling: in the uniform baseline that overhead, an exact integer draw per
-    token against an argmax, is all that separates the two); and the agreement check: the exact TVD
-    between the AR law and the hidden-seed law when the seed space has at most
-    EXACT_CHECK_MAX_TUPLES seeds, else the chi-square p-value of ``check_samples`` hidden-seed
-    outputs' leading coefficient against the AR model's exact law of it.
-    """
-    samples = _check_samples(samples, "samples")
-    check_samples = _check_samples(check_samples, "check_samples")
-    gen = as_generator(rng)
-    rows = _uniform_rows(uniform_digits, 10, samples, check_samples, gen)
-    rows += _polyroots_rows(cases, samples, check_samples, gen)
-    return {"name": "polyroots", "rows": rows, "columns": list(_COLUMNS)}
-
-
-def _check_samples(value, name: str) -> int:
-    v = as_int(value, name)
-    if v < 1:
-        raise ValueError(f"{name} must be >= 1, got {v}")
-    return v

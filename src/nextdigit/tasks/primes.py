@@ -31,50 +31,33 @@ Three models with the plain autoregressive signature (see ``nextdigit.models``):
     252 (2004)), Var ~ h (ln(x/h) + 1 - gamma - ln 2pi), 1 - gamma - ln 2pi = -1.415; the mean
     absolute deviation sqrt(2/pi)*sd of a block count, relative to its mean, halved.
 
-And the hidden-state path, which needs no autoregressive structure at all:
-``random_prime(digits)`` / ``random_primes(digits, size)`` draw uniform candidates, prefilter and
-test with BPSW: exactly uniform.
+The hidden-state path needs no autoregressive structure at all: ``nextdigit.random_prime`` /
+``nextdigit.random_primes`` (``nextdigit.randprime``) draw uniform candidates, prefilter and test
+with BPSW: exactly uniform.
 """
 from __future__ import annotations
 
 import math
-from concurrent.futures import Executor
 
-import gmpy2
 import numpy as np
 
-from . import _bpsw, _randprime, counting
-from ._rng import as_generator, uniform_below
-from ._validate import U64_MAX, as_int, check_base, check_digits
-from .density import density_masses
-from .models import END, Vocabulary, sample_deterministic_batch
-from .prefix import digit_counts
+from .. import _randprime, counting
+from .._util.rng import as_generator, uniform_below
+from .._util.validate import U64_MAX, as_int, check_base, check_digits
+from ..density import density_masses
+from ..models import END, Vocabulary, generate, sample_deterministic_batch
+from ..prefix import digit_counts
+from ..randprime import big_random_prime
 
 __all__ = [
     "RandomizedPrimeModel",
     "ExactPrimeModel",
     "DensityPrimeModel",
-    "random_prime",
-    "random_primes",
 ]
-
-_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
-_WHEEL30 = (1, 7, 11, 13, 17, 19, 23, 29)
-_P7_29 = 7 * 11 * 13 * 17 * 19 * 23 * 29      # < 2**30: a one-digit CPython division
 
 
 def _check_digits_base(digits, base) -> tuple[int, int]:
     return check_digits(digits), check_base(base)
-
-
-def _to_str(v: int, base: int) -> str:
-    if base == 10:
-        return str(v)
-    s = []
-    while v:
-        v, r = divmod(v, base)
-        s.append(_DIGITS[r])
-    return "".join(reversed(s)) or "0"
 
 
 def _can_count_exactly(lo: int, hi: int) -> bool:
@@ -162,47 +145,8 @@ class RandomizedPrimeModel(_PrimeModelBase):
         elif hi <= U64_MAX + 1:
             d = first + int(_randprime.ar_step(lo, hi - 1, w, gen))
         else:
-            d = (self._big_random_prime(lo, hi, gen) // w) % self.base
+            d = (big_random_prime(lo, hi, gen) // w) % self.base
         return self.vocab.point_mass(self.vocab.digits[d])
-
-    @staticmethod
-    def _big_random_prime(lo: int, hi: int, gen) -> int:
-        """Uniform prime in [lo, hi) for lo > 30: exactly uniform candidates on the numbers
-        coprime to 30 (an index into the mod-30 wheel from the aligned block below lo, rejected
-        outside [lo, hi)), a residue prefilter (7..29), then BPSW on the survivors in batches of
-        eight (``_bpsw.first_prime``: the IFMA lanes test eight at once), taking the first prime
-        in draw order.  Every prime of the interval is a candidate and the candidates are
-        independent, so the first prime drawn is uniform; the candidates drawn after it in the
-        same batch are discarded unseen.  (Candidates below 2**64, when [lo, hi) straddles it,
-        stay in the same batches, so "first in draw order" holds across the boundary.)"""
-        base = lo - lo % 30
-        slots = ((hi - 1 - base) // 30 + 1) * 8          # >= 8
-        # wheel indices: k random bits from the bit generator's raw words, rejected >= slots
-        # (exactly uniform, as in _rng.uniform_below), drawn 64 at a time to spare numpy calls
-        k = (slots - 1).bit_length()
-        nbytes = 8 * ((k + 63) // 64)
-        mask = (1 << k) - 1
-        raw = gen.bit_generator.random_raw
-        wheel, pre, lanes = _WHEEL30, _P7_29, _bpsw.LANES
-        top = (hi - 1).bit_length()
-        nl = (top + 63) // 64 if top <= _bpsw.MAX_BITS else None     # every candidate is < hi
-        gcd, from_bytes = math.gcd, int.from_bytes
-        batch = []
-        while True:
-            buf = raw(nbytes // 8 * 64).tobytes()
-            for i in range(0, len(buf), nbytes):
-                idx = from_bytes(buf[i:i + nbytes], "little") & mask
-                if idx >= slots:
-                    continue
-                c = base + 30 * (idx >> 3) + wheel[idx & 7]
-                if c < lo or c >= hi or gcd(c % pre, pre) != 1:
-                    continue
-                batch.append(c)
-                if len(batch) == lanes:
-                    p = _bpsw.first_prime(batch, nl)
-                    if p is not None:
-                        return p
-                    batch.clear()
 
     def sample_many(self, size: int, rng=None) -> list[str]:
         """``size`` outputs of the model (the whole digit-by-digit run in C below 2**64)."""
@@ -210,8 +154,6 @@ class RandomizedPrimeModel(_PrimeModelBase):
         args = self._ar_args
         if args is not None:
             return _randprime.ar_sample(args[0], args[1], args[2], args[3], gen, size, True)
-        from .models import generate
-
         return [generate(self, "", gen) for _ in range(size)]
 
 
@@ -319,51 +261,3 @@ class DensityPrimeModel(_PrimeModelBase):
         p = np.zeros(self.base)
         p[first:] = masses / masses.sum()
         return self.vocab.digit_vector(p)
-
-
-# --- the hidden-state reference -------------------------------------------------------------
-def _ndigit_bounds(n: int, b: int) -> tuple[int, int]:
-    return (b ** (n - 1) if n > 1 else 2), b**n
-
-
-def random_prime(digits, rng=None, base=10) -> int:
-    """An exactly uniform random prime with ``digits`` digits in ``base``.
-
-    >>> p = random_prime(30, rng=7); len(str(p)) == 30 and gmpy2.is_prime(p)
-    True
-    """
-    n, b = _check_digits_base(digits, base)
-    gen = as_generator(rng)
-    lo, hi = _ndigit_bounds(n, b)
-    if hi <= U64_MAX + 1:
-        return int(_randprime.random_primes_in(lo, hi - 1, gen, 1)[0])
-    return RandomizedPrimeModel._big_random_prime(lo, hi, gen)
-
-
-def _random_prime_task(args):
-    n, b, seed = args
-    return random_prime(n, np.random.default_rng(seed), b)
-
-
-def random_primes(digits, size, rng=None, base=10, *, executor: Executor | None = None) -> list[int] | np.ndarray:
-    """``size`` independent uniform ``digits``-digit primes.
-
-    Below 2**64 returns a uint64 array drawn in C from ``rng``'s stream.  Above, returns a list
-    of ints; each sample has its own child seed (``SeedSequence.spawn``), so the result does not
-    depend on ``executor`` (any ``concurrent.futures.Executor``: a process pool uses every core).
-    """
-    n, b = _check_digits_base(digits, base)
-    size = as_int(size, "size")
-    if size < 0:
-        raise ValueError(f"size must be >= 0, got {size}")
-    gen = as_generator(rng)
-    lo, hi = _ndigit_bounds(n, b)
-    if hi <= U64_MAX + 1:
-        return _randprime.random_primes_in(lo, hi - 1, gen, size)
-    seeds = gen.bit_generator.seed_seq.spawn(size) if hasattr(gen.bit_generator, "seed_seq") else None
-    if seeds is None:
-        seeds = [np.random.SeedSequence(int(x)) for x in gen.integers(0, 2**63, size=size)]
-    tasks = [(n, b, s) for s in seeds]
-    if executor is None:
-        return [_random_prime_task(t) for t in tasks]
-    return list(executor.map(_random_prime_task, tasks))

@@ -21,15 +21,16 @@ Models (all follow ``nextdigit.models``' protocol; the hidden-state ones extend 
 ``HiddenStreamModel``
     Writes p and q into a hidden stream first, then the public ``(N,p,q)``: its step function is
     ``step(prompt, hidden, output, rng) -> (stream, distribution)``, and
-    ``generate_with_hidden`` returns both streams. Exact and polynomial.
+    ``models.generate_with_hidden`` returns both streams. Exact and polynomial.
 ``HiddenSeedModel``
     A deterministic function of a seed drawn out of sight before the first token (no other
-    randomness): ``next_token_distribution(prompt, output, seed)``. With ``exact=True`` (small
-    n) the seed indexes the P**2 pairs, so the distribution is exactly the target.
+    randomness): ``next_token_distribution(prompt, output, seed)``, run by
+    ``models.generate_with_seed``. With ``exact=True`` (small n) the seed indexes the P**2 pairs,
+    so the distribution is exactly the target.
 
 The reduction ``factor_with_model(N, model)`` forces the output prefix ``(N,``, lets the model
 continue, parses p and q, and returns them if p*q == N (else None). It works with any model of
-the plain signature.
+the plain signature. The attack's measured table is ``nextdigit.analysis.costs.attack_table``.
 
 Why a good reversed model factors (Claim 3, sharp form)
 --------------------------------------------------------
@@ -51,17 +52,17 @@ reduction while being exact.
 from __future__ import annotations
 
 import math
-import time
 from fractions import Fraction
 
 import numpy as np
 
-from ._rng import as_generator, uniform_below
-from ._validate import as_int, check_digits
-from .counting import primes_between
-from .factoring import factor, rho_factor
-from .models import END, Vocabulary, generate
-from .samplers import ExactPrimeModel, random_prime
+from .._util.rng import as_generator, uniform_below
+from .._util.validate import as_int, check_digits
+from ..counting import primes_between
+from ..factoring import factor, rho_factor
+from ..models import END, Vocabulary, generate, generate_with_hidden, generate_with_seed
+from ..randprime import random_prime
+from .primes import ExactPrimeModel
 
 __all__ = [
     "SemiprimeTask",
@@ -70,11 +71,9 @@ __all__ = [
     "BudgetedReversedModel",
     "HiddenStreamModel",
     "HiddenSeedModel",
-    "generate_with_hidden",
-    "generate_with_seed",
     "factor_with_model",
-    "attack_table",
     "parse_triple",
+    "HONEST_MAX_DIGITS",
 ]
 
 HONEST_MAX_DIGITS = 7
@@ -448,23 +447,6 @@ class HiddenStreamModel:
         return "public", v.point_mass(END)
 
 
-def generate_with_hidden(model, prompt: str = "", rng=None, *, output_prefix: str = "", max_tokens: int = 10_000):
-    """Run a hidden-stream model; returns ``(output, hidden)``."""
-    gen = as_generator(rng)
-    hidden, output = "", output_prefix
-    for _ in range(max_tokens):
-        stream, dist = model.step(prompt, hidden, output, gen)
-        i = int(gen.choice(len(dist), p=dist)) if dist.max() < 1 else int(np.argmax(dist))
-        tok = model.vocab.tokens[i]
-        if stream == "hidden":
-            hidden += tok
-        elif tok == END:
-            return output, hidden
-        else:
-            output += tok
-    raise RuntimeError(f"{model.name} did not end within max_tokens={max_tokens}")
-
-
 class HiddenSeedModel:
     """Deterministic given a seed drawn out of sight: ``next_token_distribution(prompt, output,
     seed)`` returns a point mass. ``exact=True`` (default for <= 3 digits) maps the seed in
@@ -509,24 +491,8 @@ class HiddenSeedModel:
         return v.point_mass("," if k < 3 else ")")
 
 
-def generate_with_seed(model, prompt: str = "", rng=None, *, output_prefix: str = "", seed: int | None = None,
-                       max_tokens: int = 10_000):
-    """Draw the hidden seed (uniform in [0, model.seed_space)) unless given, then run the
-    deterministic model; returns ``(output, seed)``."""
-    gen = as_generator(rng)
-    s = uniform_below(gen, model.seed_space) if seed is None else as_int(seed, "seed")
-    output = output_prefix
-    for _ in range(max_tokens):
-        dist = model.next_token_distribution(prompt, output, s)
-        tok = model.vocab.tokens[int(np.argmax(dist))]
-        if tok == END:
-            return output, s
-        output += tok
-    raise RuntimeError(f"{model.name} did not end within max_tokens={max_tokens}")
-
-
 # ---------------------------------------------------------------------------------------------
-# the reduction and the experiment
+# the reduction
 # ---------------------------------------------------------------------------------------------
 def factor_with_model(N, model, rng=None):
     """Force the output prefix ``(N,``, let ``model`` continue, parse ``(N,p,q)`` and return
@@ -554,35 +520,3 @@ def factor_with_model(N, model, rng=None):
     if p > 1 and q > 1 and p * q == N:
         return p, q
     return None
-
-
-def attack_table(n_values, trials: int = 20, rng=None, budget: int = 2000, honest_max: int = HONEST_MAX_DIGITS):
-    """For each n: success rate and time per N of the reduction with the honest and budgeted
-    models (and the hidden-seed model, which must fail), on semiprimes drawn from the task, with
-    the TVD lower bounds 1 - sqrt(P) (derived in the module docstring) and the weaker
-    1 - 2 sqrt(P)."""
-    gen = as_generator(rng)
-    rows = []
-    for n in n_values:
-        n = _check_n(n)
-        task = SemiprimeTask(n)
-        Ns = [p * q for p, q in (task.sample_pair(gen) for _ in range(trials))]
-        models = []
-        if n <= honest_max:
-            models.append(HonestReversedModel(n))
-        models.append(BudgetedReversedModel(n, budget=budget))
-        models.append(HiddenSeedModel(n))
-        for m in models:
-            t0 = time.perf_counter()
-            ok = sum(factor_with_model(N, m, gen) is not None for N in Ns)
-            dt = (time.perf_counter() - t0) / len(Ns)
-            P = ok / len(Ns)
-            plain = not isinstance(m, (HiddenSeedModel, HiddenStreamModel))
-            rows.append({
-                "digits": n, "model": m.name, "trials": len(Ns), "successes": ok, "success_rate": P,
-                "seconds_per_N": dt,
-                # the bound holds for plain autoregressive models only (see the module docstring)
-                "tvd_lower_bound": max(0.0, 1 - math.sqrt(P)) if plain else None,
-                "tvd_lower_bound_issue_form": max(0.0, 1 - 2 * math.sqrt(P)) if plain else None,
-            })
-    return rows

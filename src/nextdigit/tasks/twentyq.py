@@ -28,7 +28,7 @@ Two answerers with the same law
 ``TwentyQuestionsHiddenSeedModel(m)`` is the hidden-state player of the essay: a seed drawn out
 of sight before the first token *is* the object (``seed_space = 2**m``), and every answer is
 read off ``hashlib.sha256`` of it.  Cost per answer: one hashlib call (~0.4 us), independent of m.
-It works with ``semiprimes.generate_with_seed`` and ``analysis.exact_distribution_hidden_seed``.
+It works with ``models.generate_with_seed`` and ``analysis.exact_distribution_hidden_seed``.
 A forced output prefix does not condition its seed: it answers the remaining questions about its
 own object, consistent or not with what was forced.
 
@@ -41,7 +41,7 @@ answers so far, holds no per-conversation state, and must produce
 (the vocabulary is ``0 1 ( , ) $``), and the end token alone once every question is answered.
 An object is *consistent* when its bits agree with every answer in ``output``.  The exact law of
 its output is then the product of ratios that telescopes to T(s): the two players have the same
-answer law (checked exactly, as ``Fraction`` laws, in the tests and in ``cost_table``).  What
+answer law (checked exactly, as ``Fraction`` laws, in the tests and in the cost table).  What
 differs is the cost: SHA-256 has no structure to exploit, so the only way to know which objects
 are consistent is to hash them, and a stateless player has to redo it at every token.
 
@@ -80,7 +80,7 @@ ValueError naming ``output``; non-str prompt/output -> TypeError.
 
 Measurements
 ------------
-``cost_table`` times both players per full transcript (median), checks their laws agree (exactly
+``nextdigit.analysis.costs.twentyq_cost_table`` times both players per full transcript (median), checks their laws agree (exactly
 as Fractions for m <= ``exact_max_m``; above, every count the autoregressive player returned
 during the timed runs is compared with the exact counts from the full table, and both players'
 samples go through a randomised probability-integral-transform uniformity test against the exact
@@ -120,10 +120,10 @@ from fractions import Fraction
 
 import numpy as np
 
-from ._rng import as_generator, uniform_below
-from ._threads import resolve_threads
-from ._validate import as_int
-from .models import END, ModelError, Vocabulary, generate
+from .._util.rng import as_generator
+from .._util.threads import resolve_threads
+from .._util.validate import as_int
+from ..models import END, ModelError, Vocabulary
 
 __all__ = [
     "MAX_M",
@@ -143,7 +143,6 @@ __all__ = [
     "answer_law",
     "TwentyQuestionsARModel",
     "TwentyQuestionsHiddenSeedModel",
-    "cost_table",
 ]
 
 MAX_M = 32              # objects are 0 .. 2**m - 1 with m <= 32: 4.3e9 hashes per AR call at the cap
@@ -250,7 +249,7 @@ def _check_output(output, questions: tuple[int, ...]) -> str:
 # SHA-256: numpy (vectorised over objects) and the Cython kernel (ranges of objects)
 # ---------------------------------------------------------------------------------------------
 def _kernel():
-    from . import _sha256
+    from .. import _sha256
 
     return _sha256
 
@@ -589,187 +588,3 @@ class TwentyQuestionsHiddenSeedModel:
             return v.point_mass(END)
         d = hashlib.sha256(x.to_bytes(8, "little")).digest()
         return v.point_mass("1" if _bit_of_digest(d, qs[len(output)]) else "0")
-
-
-# ---------------------------------------------------------------------------------------------
-# the experiment
-# ---------------------------------------------------------------------------------------------
-class _Recorder:
-    """Wraps a model with next_token_counts and records every (output, counts) it returns."""
-
-    deterministic = True
-
-    def __init__(self, model):
-        self.model, self.vocab, self.name, self.calls = model, model.vocab, model.name, []
-
-    def next_token_counts(self, prompt, output):
-        c = self.model.next_token_counts(prompt, output)
-        self.calls.append((output, c))
-        return c
-
-
-def _prefix_count(codes: np.ndarray, k: int, prefix: str) -> int:
-    """#objects whose answer string starts with ``prefix`` (``codes``: sorted packed answers)."""
-    r = k - len(prefix)
-    p = int(prefix, 2) if prefix else 0
-    lo, hi = p << r, (p + 1) << r
-    i = int(np.searchsorted(codes, np.uint64(lo), side="left"))
-    j = len(codes) if hi >= 1 << 64 else int(np.searchsorted(codes, np.uint64(hi), side="left"))
-    return j - i
-
-
-def _table_counts(codes: np.ndarray, k: int, output: str, vocab: Vocabulary) -> list[int]:
-    """The counts an exact answerer must return after ``output`` (from the full table)."""
-    c = [0] * len(vocab)
-    if len(output) == k:
-        c[vocab.end_index] = 1
-    else:
-        c[0], c[1] = _prefix_count(codes, k, output + "0"), _prefix_count(codes, k, output + "1")
-    return c
-
-
-def _pit_bins(strings, sorted_codes: np.ndarray, m: int, k: int, bins_log2: int, gen) -> list[int]:
-    """Randomised probability integral transform: answer string s -> a uniform object index
-    u = #(objects with a smaller answer string) + uniform_below(count(s)), exactly uniform on
-    [0, 2**m) when s follows the target law; returns u's bin u >> (m - bins_log2) (bins of equal
-    exact probability), or -1 for a string no object gives."""
-    out = []
-    for s in strings:
-        code = np.uint64(int(s, 2) if k else 0)
-        lo = int(np.searchsorted(sorted_codes, code, side="left"))
-        hi = int(np.searchsorted(sorted_codes, code, side="right"))
-        if hi == lo:
-            out.append(-1)
-            continue
-        u = lo + uniform_below(gen, hi - lo)
-        out.append(u >> (m - bins_log2))
-    return out
-
-
-def cost_table(m_values=(8, 10, 12, 16, 20), questions=DEFAULT_QUESTIONS, samples: int = 10, rng=0, *,
-               hidden_samples: int = 2000, seconds_per_m: float = 6.0, exact_max_m: int = 10,
-               numpy_max_m: int = 16, table_max_m: int = TABLE_MAX_M, threads=None, progress: bool = False) -> dict:
-    """Cost per full transcript of the autoregressive answerer (kernel; also numpy and table
-    backends where cheap) against the hidden-seed answerer, and whether their laws agree.
-
-    ``questions``: a count (random distinct bit indices drawn from ``rng``), a prompt string or a
-    sequence of bit indices (at most 64 questions, for the packed answer codes).  Per m:
-
-    * AR (kernel): up to ``samples`` transcripts by ``models.generate``, stopping early once
-      ``seconds_per_m`` is spent (at least 3); median seconds per transcript.  Every count it
-      returned is checked against the exact counts from the full table (``steps_agree``).
-    * AR numpy backend (m <= ``numpy_max_m``) and table backend (m <= ``table_max_m``; the table
-      build time is its own column), 3 transcripts each (table: up to ``samples``).
-    * hidden seed: ``hidden_samples`` transcripts by ``generate_with_seed``; median seconds.
-    * agreement: for m <= ``exact_max_m`` the exact laws (``analysis.exact_distribution`` of the
-      AR model, ``exact_distribution_hidden_seed``, ``answer_law``) and their TVDs as Fractions
-      (0 means identical); above, a uniformity test (``uniformity.uniformity_test``) of the
-      randomised probability integral transform of each player's samples against the exact law,
-      in 16 bins of exactly equal probability (p_ar, p_hidden).
-    """
-    from .analysis import exact_distribution, exact_distribution_hidden_seed, tvd
-    from .semiprimes import generate_with_seed
-    from .uniformity import uniformity_test
-
-    gen = as_generator(rng)
-    if isinstance(questions, str):
-        prompt = format_prompt(parse_prompt(questions))
-    elif isinstance(questions, (int, np.integer)) and not isinstance(questions, (bool, np.bool_)):
-        prompt = random_questions(int(questions), gen)
-    else:
-        prompt = format_prompt(questions)
-    qs = parse_prompt(prompt)
-    k = len(qs)
-    if k > 64:
-        raise ValueError(f"cost_table packs the answers in 64 bits: at most 64 questions, got {k}")
-    samples = as_int(samples, "samples")
-    hidden_samples = as_int(hidden_samples, "hidden_samples")
-    if samples < 1 or hidden_samples < 2:
-        raise ValueError("need samples >= 1 and hidden_samples >= 2")
-    th = resolve_threads(threads)
-    ms = [_check_m(m, "m_values") for m in m_values]
-    rows = []
-    for m in ms:
-        t_row = time.perf_counter()
-        if progress:
-            print(f"twenty-questions: m={m}", flush=True)
-        ar = TwentyQuestionsARModel(m, threads=th)
-        hid = TwentyQuestionsHiddenSeedModel(m)
-        # the exact law from the full table: sorted packed answer codes of all 2**m objects
-        codes = None
-        if m <= TABLE_MAX_M:
-            codes = np.sort(_answer_code_columns(m, qs, th)[:, 0])
-        # AR, kernel backend, recorded
-        rec = _Recorder(ar)
-        ar_times, ar_texts = [], []
-        t_start = time.perf_counter()
-        while len(ar_times) < samples and (len(ar_times) < 3 or time.perf_counter() - t_start < seconds_per_m):
-            t0 = time.perf_counter()
-            ar_texts.append(generate(rec, prompt, gen))
-            ar_times.append(time.perf_counter() - t0)
-        steps_agree = None
-        if codes is not None:          # every count the AR model returned, against the table
-            steps_agree = all(
-                c == _table_counts(codes, k, out, ar.vocab) for out, c in rec.calls
-            )
-        # other AR backends
-        numpy_s = None
-        if m <= numpy_max_m:
-            arn = TwentyQuestionsARModel(m, backend="numpy", threads=th)
-            tn = []
-            for _ in range(3):
-                t0 = time.perf_counter()
-                generate(arn, prompt, gen)
-                tn.append(time.perf_counter() - t0)
-            numpy_s = float(np.median(tn))
-        table_s = build_s = None
-        if m <= min(table_max_m, TABLE_MAX_M):
-            art = TwentyQuestionsARModel(m, backend="table", threads=th)
-            build_s = art.table_seconds
-            tt = []
-            for _ in range(max(3, samples)):
-                t0 = time.perf_counter()
-                generate(art, prompt, gen)
-                tt.append(time.perf_counter() - t0)
-            table_s = float(np.median(tt))
-            del art
-        # hidden seed
-        hid_times, hid_texts = [], []
-        for _ in range(hidden_samples):
-            t0 = time.perf_counter()
-            text, _seed = generate_with_seed(hid, prompt, gen)
-            hid_times.append(time.perf_counter() - t0)
-            hid_texts.append(text)
-        ar_s, hid_s = float(np.median(ar_times)), float(np.median(hid_times))
-        row = {
-            "m": m, "objects": 1 << m, "questions": k,
-            "ar_samples": len(ar_times), "ar_seconds": ar_s,
-            "ar_numpy_seconds": numpy_s, "ar_table_seconds": table_s, "table_build_seconds": build_s,
-            "hidden_samples": hidden_samples, "hidden_seconds": hid_s, "ratio": ar_s / hid_s,
-            "ar_hashes_per_transcript": k << m, "hidden_hashes_per_transcript": k,
-            "steps_checked": len(rec.calls), "steps_agree": steps_agree,
-            "agreement": None, "tvd_ar_hidden": None, "tvd_ar_target": None, "p_ar": None, "p_hidden": None,
-        }
-        if m <= exact_max_m:
-            law_ar = exact_distribution(ar, prompt)
-            law_hid = exact_distribution_hidden_seed(hid, prompt)
-            law_t = answer_law(m, prompt, threads=th)
-            row["agreement"] = "exact laws (Fractions)"
-            row["tvd_ar_hidden"] = tvd(law_ar, law_hid)
-            row["tvd_ar_target"] = tvd(law_ar, law_t)
-        elif codes is not None:
-            b = min(4, m)
-            pit_ar = _pit_bins(ar_texts, codes, m, k, b, gen)
-            pit_hid = _pit_bins(hid_texts, codes, m, k, b, gen)
-            support = list(range(1 << b))
-            row["agreement"] = f"PIT uniformity, {1 << b} bins"
-            row["p_ar"] = uniformity_test(pit_ar, support=support, alpha=1e-3, rng=gen).p_value
-            row["p_hidden"] = uniformity_test(pit_hid, support=support, alpha=1e-3, rng=gen).p_value
-        row["row_seconds"] = time.perf_counter() - t_row
-        rows.append(row)
-    return {
-        "name": "twenty-questions", "prompt": prompt, "threads": th, "rows": rows,
-        "columns": ["m", "objects", "questions", "ar_samples", "ar_seconds", "ar_numpy_seconds", "ar_table_seconds",
-                    "table_build_seconds", "hidden_seconds", "ratio", "agreement", "tvd_ar_hidden", "tvd_ar_target",
-                    "steps_agree", "p_ar", "p_hidden"],
-    }

@@ -5,13 +5,13 @@ module-level function and its arguments, so they pickle), run in order in-proces
 executor, results put back in task order. Who uses it:
 
 * ``count_primes`` / ``prime_histogram`` with ``executor=``, ``checkpoint=`` or ``progress=``:
-  the interval is cut into pieces of about ``PIECE`` = 2**30 integers (histograms: whole buckets
-  per piece), every piece an independent exact count (``threads=1`` inside), combined by
-  addition / concatenation;
+  the interval is cut into pieces of about ``nextdigit.counting.PIECE`` = 2**30 integers
+  (histograms: whole buckets per piece), every piece an independent exact count (``threads=1``
+  inside), combined by addition / concatenation;
 * ``analysis.monte_carlo_tvd`` and ``models.generate_many`` (mass sampling): fixed-size chunks of
   samples, chunk ``i`` drawing from the ``i``-th child of the job's seed
   (``SeedSequence.spawn``, see ``seed_sequences``);
-* the experiment sweeps in ``nextdigit.experiments``: one task per table row (or per n).
+* the experiment sweeps in ``nextdigit.analysis.experiments``: one task per table row (or per n).
 
 The split depends only on the job's parameters and the random streams only on its seed, so the
 result is identical whatever runs the tasks (in-process, a process pool, a Dask cluster):
@@ -37,9 +37,7 @@ from concurrent.futures import Executor, as_completed
 
 import numpy as np
 
-PIECE = 1 << 30
-
-__all__ = ["PIECE", "run_tasks", "seed_sequences", "checkpoint_seed", "split_count", "split_histogram"]
+__all__ = ["run_tasks", "seed_sequences", "checkpoint_seed"]
 
 
 def seed_sequences(rng, n: int) -> list[np.random.SeedSequence]:
@@ -49,7 +47,7 @@ def seed_sequences(rng, n: int) -> list[np.random.SeedSequence]:
     gives the same children; a ``SeedSequence`` or a ``Generator`` spawns from its own seed
     sequence (numpy's semantics: a second call gives new children).
     """
-    from ._rng import as_generator
+    from .rng import as_generator
 
     if rng is None or isinstance(rng, (int, np.integer)) and not isinstance(rng, (bool, np.bool_)):
         if rng is not None and rng < 0:
@@ -72,18 +70,6 @@ def checkpoint_seed(rng, checkpoint):
         return int(rng)
     raise ValueError("checkpoint= needs rng to be an int seed (a resumed job must recreate the same random "
                      f"streams), got {type(rng).__name__}")
-
-
-def _count_piece(lo: int, hi: int) -> int:
-    from .counting import count_primes
-
-    return count_primes(lo, hi, threads=1)
-
-
-def _hist_piece(a: int, width: int, m: int) -> list[int]:
-    from .counting import prime_histogram
-
-    return [int(x) for x in prime_histogram(a, width, m, threads=1)]
 
 
 def _load(path, key):
@@ -154,19 +140,3 @@ def run_tasks(tasks, key=None, executor: Executor | None = None, checkpoint=None
     if checkpoint is not None and os.path.exists(checkpoint):
         os.remove(checkpoint)
     return [done[i] for i in range(len(tasks))]
-
-
-def split_count(lo: int, hi: int, *, executor=None, checkpoint=None, progress=False) -> int:
-    """Exact count of primes in [lo, hi), piece by piece (see the module docstring)."""
-    tasks = [(_count_piece, (s, min(s + PIECE, hi))) for s in range(lo, hi, PIECE)]
-    key = {"job": "count_primes", "a": str(lo), "b": str(hi), "piece": PIECE}
-    return sum(run_tasks(tasks, key, executor, checkpoint, progress))
-
-
-def split_histogram(a: int, width: int, m: int, *, executor=None, checkpoint=None, progress=False) -> np.ndarray:
-    """Exact prime histogram, whole buckets per piece (see the module docstring)."""
-    per = max(1, PIECE // width)
-    tasks = [(_hist_piece, (a + k * width, width, min(per, m - k))) for k in range(0, m, per)]
-    key = {"job": "prime_histogram", "a": str(a), "width": str(width), "m": m, "piece": PIECE}
-    parts = run_tasks(tasks, key, executor, checkpoint, progress)
-    return np.array([x for part in parts for x in part], dtype=np.uint64)

@@ -3,14 +3,14 @@
 ``uniformity_test(samples, support)`` picks the test from the shape of the problem:
 
 * every sample must lie in the support (one outside gives p = 0: "rejected");
-* **chi-square** (Pearson, expected counts N/|S| exactly) when every cell expects >= 5
+* **chi-square** (Pearson, expected counts N/#S exactly) when every cell expects >= 5
   samples; the p-value is the chi-square tail (regularized upper incomplete gamma, via mpmath);
 * **chi-square with a Monte-Carlo p-value** when cells are small but the support is not huge
-  (|S| <= 10**6): the statistic's law under uniformity is simulated (``mc`` draws; the p-value is
+  (#S <= 10**6): the statistic's law under uniformity is simulated (``mc`` draws; the p-value is
   (1 + #{sim >= obs}) / (1 + mc), so it cannot go below 1/(mc+1));
-* **collisions** for huge supports: C = number of equal pairs, Poisson(C(N,2)/|S|) under
-  uniformity (accurate when N**2 << |S|), plus the rigorous **max-count** bound
-  p <= |S| * P(Binomial(N, 1/|S|) >= max count) (a union bound over the cells).
+* **collisions** for huge supports: C = number of equal pairs, Poisson(C(N,2)/#S) under
+  uniformity (accurate when N**2 << #S), plus the rigorous **max-count** bound
+  p <= #S * P(Binomial(N, 1/#S) >= max count) (a union bound over the cells).
 
 ``preceding_gap_test(primes, lo, hi)`` detects next-prime style bias: a sampler that returns
 next_prime(uniform) picks each prime with probability proportional to the gap before it, which
@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 import mpmath
 import numpy as np
 
-from ._rng import as_generator
+from .._util.rng import as_generator
+from ..counting import count_primes, primes_between
+from ..primality import prev_prime
 
 __all__ = ["UniformityResult", "uniformity_test", "preceding_gap_test", "max_count_pvalue"]
 
@@ -123,9 +125,6 @@ def uniformity_test(samples, support=None, *, support_size: int | None = None, a
 
 def preceding_gap_test(primes, lo: int, hi: int, *, alpha: float = 1e-6) -> UniformityResult:
     """One-sided z-test of the mean preceding gap of sampled primes in [lo, hi) (module doc)."""
-    from .counting import count_primes, primes_between
-    from .primality import prev_prime
-
     vals = [int(p) for p in primes]
     if len(vals) < 2:
         raise ValueError("need at least 2 samples")

@@ -18,7 +18,11 @@ from fractions import Fraction
 
 import numpy as np
 
-from .models import END, validate_distribution
+from .._util.scale import checkpoint_seed, run_tasks, seed_sequences
+from .._util.validate import as_int, check_base, check_digits
+from ..counting import count_primes, prime_histogram, primes_between
+from ..models import END, _sample_index, generate_with_seed, validate_distribution
+from ..primality import is_prime
 
 __all__ = [
     "exact_distribution",
@@ -71,8 +75,6 @@ def exact_distribution(model, prompt: str = "", max_nodes: int = 2_000_000) -> d
 
 def exact_distribution_hidden_seed(model, prompt: str = "") -> dict:
     """Average of a hidden-seed model's (deterministic) output over all ``model.seed_space`` seeds."""
-    from .semiprimes import generate_with_seed
-
     n = int(model.seed_space)
     if n > 5_000_000:
         raise ValueError(f"seed space of {n} seeds is too large to enumerate")
@@ -110,7 +112,7 @@ def exact_distribution_hidden_stream(model, prompt: str = "", max_nodes: int = 2
 
 
 def tvd(p: dict, q: dict):
-    """Total variation distance 1/2 sum |p(x) - q(x)| (exact for Fractions)."""
+    """Total variation distance ``1/2 sum |p(x) - q(x)|`` (exact for Fractions)."""
     keys = set(p) | set(q)
     return sum(abs(p.get(k, 0) - q.get(k, 0)) for k in keys) / 2
 
@@ -148,8 +150,6 @@ def _block_density_sum(lo: int, w: int, start: int, m: int) -> float:
 
 def _block_abs_diff(lo: int, w: int, start: int, m: int, d_tot: float, c_tot: int) -> float:
     """sum |D(B)/D_tot - C(B)/C_tot| over blocks start .. start+m-1 (one histogram, threads=1)."""
-    from .counting import prime_histogram
-
     a = lo + start * w
     c = prime_histogram(a, w, m, threads=1).astype(np.float64)
     d = _block_density(a + w * np.arange(m, dtype=np.float64), float(w))
@@ -159,7 +159,7 @@ def _block_abs_diff(lo: int, w: int, start: int, m: int, d_tot: float, c_tot: in
 def block_tvd(digits, tail, base=10, *, chunk_blocks: int = 1 << 22, threads=None, executor=None, checkpoint=None,
               progress: bool = False) -> float:
     """Exact TVD from uniform of ``DensityPrimeModel(digits, tail)`` (density 'li'), by the
-    block formula TVD = 1/2 sum_B |D(B)/D_tot - C(B)/C_tot| over the blocks B of base**tail
+    block formula ``TVD = 1/2 sum_B |D(B)/D_tot - C(B)/C_tot|`` over the blocks B of base**tail
     numbers: the model lands in B with probability D(B)/D_tot (density masses telescope down
     the digit tree) and is uniform on B's C(B) primes; blocks without primes are the dead-end
     mass. C_tot is the number of n-digit primes (``count_primes``), C(B) comes from histogram
@@ -167,15 +167,11 @@ def block_tvd(digits, tail, base=10, *, chunk_blocks: int = 1 << 22, threads=Non
     the same D(B), so rounding cancels).
 
     The blocks are processed in chunks of ``chunk_blocks``, two passes (density totals, then the
-    sum of differences), each chunk a task of ``nextdigit.scale.run_tasks``: with ``executor``
+    sum of differences), each chunk a task of ``nextdigit._util.scale.run_tasks``: with ``executor``
     the chunks run anywhere and the result is bit-for-bit the same (partial sums are added in
     chunk order); ``checkpoint`` (a file; the density pass uses ``checkpoint + ".density"``)
     lets a killed run resume. Without an executor the histograms use ``threads``.
     """
-    from ._validate import as_int, check_base, check_digits
-    from .counting import count_primes, prime_histogram
-    from .scale import run_tasks
-
     n = check_digits(digits)
     k = as_int(tail, "tail")
     b = check_base(base)
@@ -219,15 +215,11 @@ class _NDigitPrime:
         self.digits, self.base = digits, base
 
     def __call__(self, text: str) -> bool:
-        from .primality import is_prime
-
         return len(text) == self.digits and is_prime(int(text, self.base))
 
 
 def _mc_terms(model, support_size: int, count: int, seed, in_support) -> list[float]:
     """``count`` Monte-Carlo terms (1 - u(x)/p(x))_+ drawn from the stream seeded by ``seed``."""
-    from .models import _sample_index
-
     gen = np.random.default_rng(seed)
     log_u = -math.log(support_size)
     terms = []
@@ -257,11 +249,8 @@ def monte_carlo_tvd(model, support_size: int, samples: int = 1000, rng=None, *, 
     The samples are drawn in chunks of ``MC_CHUNK``, chunk i from the i-th child of ``rng``'s
     seed, so the estimate is the same with any ``executor`` (``concurrent.futures``; the model and
     ``in_support`` must pickle for a process pool or Dask). ``checkpoint`` (a file, needs an int
-    ``rng``) and ``progress`` as in ``nextdigit.scale``.
+    ``rng``) and ``progress`` as in ``nextdigit._util.scale``.
     """
-    from ._validate import as_int
-    from .scale import checkpoint_seed, run_tasks, seed_sequences
-
     support_size = as_int(support_size, "support_size")
     samples = as_int(samples, "samples")
     if support_size < 1:
@@ -288,8 +277,6 @@ def sympy_randprime_tvd(a: int, b: int) -> float:
     """Exact TVD from uniform (on the primes of [a, b)) of ``sympy.randprime(a, b)``, which
     draws n uniform in [a-1, b] and returns nextprime(n), or prevprime(b) past the last prime:
     prime p_i gets weight p_i - p_{i-1} (the first p_1 - (a-1), the last b + 1 - p_{m-1})."""
-    from .counting import primes_between
-
     ps = primes_between(a, b).astype(np.int64)
     m = len(ps)
     if m < 2:
@@ -306,8 +293,6 @@ def next_prime_after_random_tvd(a: int, b: int) -> float:
     """Exact TVD from uniform on the primes of [a, b) of ``next_prime(U)`` with U uniform in
     [a, b) (next_prime(n) = the smallest prime > n): prime p_i gets weight p_i - p_{i-1}
     (p_1 - a for the first), and U at or past the last prime lands outside the support."""
-    from .counting import primes_between
-
     ps = primes_between(a, b).astype(np.int64)
     m = len(ps)
     w = np.empty(m, dtype=np.int64)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from ._validate import as_int
+from .validate import as_int
 
 
 def usable_cores() -> int:
