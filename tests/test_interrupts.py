@@ -23,6 +23,8 @@ SCRIPT = textwrap.dedent(
         "is_prime": lambda: primes(1),
         "is_prime_threads": lambda: primes(2),
         "count_primes": lambda: nd.count_primes(0, 10**12, threads=1, _mode="sieve"),
+        "sieve_pieces": lambda: nd.count_primes(0, 10**12, threads=2, _mode="sieve"),
+        "sieve_round_robin": lambda: nd.count_primes(10**18, 10**18 + 10**12, threads=2, _mode="sieve"),
         "big_window": lambda: nd.count_primes(10**200, 10**200 + 3 * 10**9),
     }[sys.argv[1]]
     print("ready", flush=True)
@@ -37,7 +39,8 @@ SCRIPT = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("job", ["is_prime", "is_prime_threads", "count_primes", "big_window"])
+@pytest.mark.parametrize("job", ["is_prime", "is_prime_threads", "count_primes", "sieve_pieces", "sieve_round_robin",
+                                 "big_window"])
 def test_sigint_interrupts_within_a_second(job):
     p = subprocess.Popen([sys.executable, "-c", SCRIPT, job], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -3,94 +3,179 @@
 
 Every entry point works on an *inclusive* window ``[lo, hi]`` with ``0 <= lo <= hi <= 2**64 - 1``
 (the public half-open ``[a, b)`` becomes ``lo = a, hi = b - 1``, so ``b = 2**64`` never has to be
-represented as a 64-bit number).  The algorithm is built in layers; each layer only removes work
-from the next one.
+represented as a 64-bit number).  The kernel is C (``nd_sieve.h``, included here); this module
+checks the arguments, runs it without the GIL and hands the results to numpy.  The algorithm is
+built in layers, each removing work from the next one.  The design follows primesieve's
+``doc/ALGORITHMS.md`` and ``src/README.md`` (Kim Walisch; facts quoted from there are marked
+[ps]); the code is our own.  Costs are thread CPU seconds of one thread from a build with
+``-DND_SV_PROFILE`` (per-layer counters), measured on the project machine (AMD EPYC Zen 5 class,
+L1d 48 KiB, L2 1 MiB per core; min of 3 runs while the machine was heavily loaded by other jobs,
+so +-15%) for the three benchmark intervals [0, 1e10), [1e15, 1e15 + 1e9) and
+[1e18, 1e18 + 1e9) -- see "Measured" at the end for the comparison with primesieve.
 
-Layer 0 -- the mod-30 wheel and the bit layout
-----------------------------------------------
+Layer 0 -- wheels and the bit layout
+------------------------------------
 Only numbers coprime to 30 can be primes above 5, and there are exactly 8 of them in every block
-of 30: residues ``1, 7, 11, 13, 17, 19, 23, 29``.  One byte therefore covers 30 consecutive
-integers: byte ``k`` holds the numbers ``30k + r`` with bit ``i`` standing for the i-th residue.
-A window of ``n`` integers costs ``n / 30`` bytes, and 2, 3, 5 are added back by hand.
+of 30: residues ``1, 7, 11, 13, 17, 19, 23, 29``.  One byte covers 30 consecutive integers:
+byte ``k`` holds ``30k + r`` with bit ``i`` for the i-th residue ("8 flags per 30 numbers" [ps]).
+2, 3 and 5 are added back by hand.
 
-For a sieving prime ``p = 30q + r`` (``r`` one of the 8 residues) the multiples that matter are
-``p*m`` with ``m`` coprime to 30.  Writing ``m = 30k + m_w`` (``m_w`` the w-th residue, with the
-8th step wrapping to 31) the multiple lies in byte ``p*k + q*m_w + (r*m_w) // 30`` at the bit of
-residue ``(r*m_w) mod 30``.  So one "wheel cycle" of ``p`` bytes contains exactly 8 crossings, at
-offsets ``q*(m_w - 1) + (r*m_w) // 30`` from the first one, with bit masks that only depend on
-``(r, w)``.  A prime's whole state is therefore one byte offset and one wheel index ``w``.
+A sieving prime ``p = 30q + r`` crosses off ``p*m`` for ``m`` coprime to 30: with ``m = 30k + m_w``
+(``m_w`` the w-th residue; the 8th step wraps to 31) the multiple lies in byte
+``p*k + q*m_w + (r*m_w) // 30`` at the bit of residue ``(r*m_w) mod 30``.  One wheel cycle of
+``p`` bytes holds exactly 8 crossings, at offsets ``q*(m_w - 1) + (r*m_w) // 30`` from the first,
+with bit masks that depend only on ``(r, w)``: a prime's state is one byte offset and one wheel
+index.  Big primes (layer 5) use the mod-210 wheel instead (``m`` also coprime to 7: 48 residues
+per 210, so 6/7 of the mod-30 crossings [ps: "a modulo 210 wheel that skips multiples of 2, 3, 5
+and 7"]); their state is a byte offset and one of 8 * 48 = 384 wheel states.
 
-Layer 1 -- segments
--------------------
-The window is cut into segments of ``SEG`` bytes (``SEG * 30`` integers; the default 256 KiB fits
-the 2 MiB L2 with room to spare).  Memory is one segment plus per-prime state (12 bytes per
-sieving prime below MED_MAX, 8 bytes per big prime in the buckets), i.e.
-O(SEG + pi(sqrt(hi))), independent of the window length.  Each segment goes through the layers below and is then *consumed*: counted with
-popcount, turned into a list of primes, or split into histogram buckets.
+Layer 1 -- segments, sizes from the CPU
+---------------------------------------
+The window is cut into segments of ``S`` bytes (``30 S`` integers), each sieved by the layers
+below and then *consumed* (counted, listed, or split into histogram buckets).  The L1d and L2
+sizes are read at import (``sysconf``, else ``/sys/devices/system/cpu/cpu0/cache``, else 32 KiB
+and 256 KiB; ``cache_sizes()``).  ``S`` is the power of two nearest above ``2 sqrt(limit)`` in
+``[L1, L2 / 2]`` (primesieve: sieve size ``2 sqrt(stop)`` between the L1 and about the L2 size
+[ps config.hpp]): 256 KiB for [0, 1e10), 512 KiB at 1e15 and 1e18 on this machine.  The tiers of
+sieving primes follow from the sizes: small ``p <= L1 / 5`` (9830 here), medium ``p <= 3 S``,
+big above (primesieve's FACTOR_ERATSMALL = 0.2 and FACTOR_ERATMEDIUM = 3 [ps config.hpp]).
+Memory is one segment per thread plus 8 bytes per sieving prime in flight (medium lists and
+buckets), i.e. O(S + pi(sqrt(hi))), independent of the window length.
 
-Layer 2 -- pre-sieve
+Layer 2 -- pre-sieve (primes 7..163)
+------------------------------------
+The multiples of the 35 primes 7..163 are not crossed off at all.  Sixteen tables hold the bytes
+of one period of the pattern of a group of these primes (7*11*13*17 = 17017 bytes, 19*23*29,
+31*37, then pairs like 41*163 ... 97*101: 138 KB in all, each with 4 KiB of slack so that a block
+is read contiguously from any phase).  A segment starts as the AND of the 16 tables at its phase:
+AVX-512BW (three-input ternary-logic ANDs, 64 bytes per step), AVX2, SSE2 or plain C, chosen at
+run time (``simd_level()``; every level gives the same bytes).  The bits of the primes 7..163
+themselves are restored in the first 6 bytes of the number line.  [ps: "Pre-sieving provides a
+speedup of up to 30% when sieving the primes < 10^10".]  Measured: the pre-sieve costs 0.055 s
+for [0, 1e10) and saves ~0.13 s of the 0.77 s: pre-sieving only 7..37 (the old kernel's depth,
+build with ``-DND_PS_UPTO37``) makes the small tier cost 0.53 s instead of 0.40 s (total 0.91 s).
+
+Layer 3 -- small primes (163 < p <= L1 / 5): unrolled cycles in L1 chunks
+---------------------------------------------------------------------------
+A small prime crosses off many bits in every segment, so crossing must take as few
+instructions as possible.  The primes are kept in 8 arrays, one per residue class ``r``; for
+each class a loop with the 8 bit masks as immediates crosses off one wheel cycle per iteration
+(8 ``and``s at per-prime offsets, one add, one compare: 11 instructions per 8 crossings, the loop
+[ps] shows for primesieve).  The segment is pre-sieved first and then processed in chunks of
+the L1 size: every small prime runs over one chunk before the next chunk is touched, and its
+last cycle may run up to ``p`` bytes into the next (already pre-sieved) chunk, so only the end of
+a segment needs the one-multiple-at-a-time walk with the wheel index.  Measured: 0.40 s for
+[0, 1e10) (1.6e9 crossings, 0.25 ns each); with the whole 256 KiB segment as one chunk 0.76 s.
+
+Layer 4 -- medium primes (L1 / 5 < p <= 3 S): lists by wheel state
+-----------------------------------------------------------------
+A medium prime hits a segment a few to a few hundred times; what costs is entering and leaving
+its crossing code.  The primes live in 64 lists, one per wheel state ``(r, w)`` of their next
+multiple; each list is crossed by code specialised for its state (the masks and the entry point
+of the unrolled cycle are constants), and each prime is appended to the list of the state it ends
+in for the next segment.  [ps: sorting medium sieving primes by wheel index "improves
+performance by up to 30% for sieving primes that have only a few multiple occurrences per
+segment".]  Lists are chains of 4 KiB blocks from a per-thread pool.  Measured: 0.31 s for
+[0, 1e10) (primes 9830..1e5), 0.13 s at 1e15 and at 1e18 (primes 9830..1.5e6).
+
+Layer 5 -- big primes (p > 3 S): the bucket sieve
+-------------------------------------------------
+A big prime hits a segment at most a few times, and most segments not at all.  Each one lives in
+exactly one *bucket* list: the list of the segment that holds its next multiple (Tomas Oliveira e
+Silva's cache-friendly bucket sieve, as in primesieve's EratBig [ps]).  A ring of ``NR`` lists
+(a power of two above the longest jump of the largest prime, ``10 (p / 30)`` bytes) covers the
+future.  Processing a segment empties its list: each item crosses off its multiple(s), steps
+along the mod-210 wheel and goes to the list of its next segment -- or is dropped when that lies
+past the window.  An item is 8 bytes: ``q = p // 30`` and ``offset << 9 | wheel state``
+(segments up to 2**23 bytes).  Blocks are 4 KiB, aligned, so a list's write pointer tells by its
+address when its block is full; the first block of a list starts at an offset taken from the
+list's address, because lists filled in step (the staging lists of layer 6) would otherwise write
+to the same offset of their blocks -- a handful of cache sets -- and miss on almost every push.
+Measured: 0.18 s at 1e15 (4.4e7 crossings, 4 ns each), 0.38 s at 1e18 (8.5e7 crossings): the
+memory traffic (an 8-byte item read and written per crossing, buckets of ~15 MB at 1e15 and a few
+hundred MB at 1e18) dominates.
+
+Layer 6 -- generating and placing the sieving primes
+----------------------------------------------------
+Small and medium primes come from a table of the primes below 2**22 built at import.  Big primes
+(up to 2**32) are generated by *producers*: thread t sieves its share of ``[3 S, sqrt(hi)]``
+(with these same layers) and gives every piece of the window (layer 7) the first multiple of each
+prime, directly into per-(producer, piece) staging lists that the piece then splices into its
+ring: one division per prime and piece, from a double quotient with exact fix-ups (``lo / p <
+2**44`` makes its error below 1), eight primes at a time with AVX-512 (run-time dispatch; the C
+loop gives the same items).  Primes whose square lies inside a piece wait in a sorted list until
+the sieve gets there.  Measured at 1e18 (50.8 million sieving primes): 0.54 s in all, half of the
+whole job (generating them 0.1 s, extracting and placing them 0.44 s; with the C extraction and
+division loops, ``set_simd(2)``, 0.78 s and 1.59 s for the job instead of 1.12 s).
+
+Layer 7 -- threads
+------------------
+Two ways to split a window between threads:
+
+* *pieces*: contiguous parts, one independent sieve each (own segment, lists and ring; the
+  tables and the producers' staging lists are shared), ``schedule(dynamic)``.  Nothing is
+  shared while sieving, but every piece needs the first multiple of every big prime that hits
+  it: when those are many (high up, short windows) that work is repeated per piece.
+* *round robin* (``rr``): one sieve of the whole window; the segments are dealt out to the
+  threads in turn (thread t sieves segments t, t + T, ...; its small and medium primes skip the
+  segments in between), and the big primes are split between the threads (prime i belongs to
+  thread i mod T): each thread crosses its own big primes into its own segment, or into a mask of
+  another thread's segment; after one barrier per round each thread ANDs the other threads' masks
+  into its segment and consumes it (two mask sets by round parity make one barrier enough).
+  Nothing is done twice; the price is the barrier and two streaming passes per segment.
+
+The kernel takes round robin when splitting would repeat much work (more than one big prime per
+8 bytes of window, i.e. 240 integers: [1e18, 1e18 + 1e9) yes, [1e15, 1e15 + 1e9) no) and pieces otherwise.
+The producers run first, in parallel, then one barrier.  Measured with 2 threads: see "Measured" below.
+
+Layer 8 -- consumers
 --------------------
-The multiples of 7, 11, 13, 17, 19 repeat with period ``7*11*13*17*19 = 323323`` bytes, and those
-of 23, 29, 31, 37 with period ``765049`` bytes.  Both patterns are built once at import; a segment
-starts as a copy of the first pattern (at the right phase) ANDed with the second.  This removes
-the densest crossings (almost a third of all of them for [0, 1e10]) for the price of two
-streaming passes over the segment.
-The bits of the primes 7..37 themselves, which the patterns also clear, are restored in the
-first two bytes of the number line.
+Counting is a popcount of the whole segment (AVX-512 VPOPCNTDQ, POPCNT, or C, run-time
+dispatch).  Histograms count each bucket's byte range (the edge bytes masked); a bucket shared
+by two pieces or two round-robin segments is added after the threads end or atomically.  Lists
+scan the segment a 64-bit word at a time (``ctz``, clear the lowest bit, look up the number)
+into one malloc'd buffer per piece, which numpy takes over without a copy (the first items hold
+2, 3, 5).  Measured: counting costs 0.005 s for [0, 1e10) (455 million primes, popcount of 333 MB of
+segments); listing is dominated by writing the output (8 bytes per prime).
 
-Layer 3 -- small primes (41 <= p < SMALL_MAX = 2**13)
------------------------------------------------------
-A small prime crosses off many bits in every segment, so its loop is unrolled over a whole wheel
-cycle: 8 ``AND``s at precomputed offsets, then advance ``p`` bytes.  The ragged start and end of
-the cycle are walked one step at a time with the wheel index.  To keep these read-modify-write
-accesses in the 48 KiB L1, the segment is processed in chunks of ``CHUNK`` = 32 KiB and every
-small prime is run over one chunk before the next chunk is touched.  (Measured: SMALL_MAX = 2**13
-beats 2**11, 2**12, 2**15 and 2**16 -- above it the per-chunk visit costs more than the L2
-accesses it saves.)
-
-Layer 4 -- medium primes (SMALL_MAX <= p < MED_MAX = SEG = 2**18)
--------------------------------------------------------------------
-They hit a segment a few times per residue; they use the same loop as layer 3 but over the whole
-segment at once (one visit per segment instead of one per chunk).
-
-Layer 5 -- big primes (p >= MED_MAX): the bucket sieve
-------------------------------------------------------
-A big prime hits a segment at most a few times, and most segments not at all, so iterating over
-all big primes for every segment would cost O(pi(sqrt(hi))) per segment.  Instead (the idea of
-Tomas Oliveira e Silva's cache-friendly sieve, as used by primesieve) each big prime lives in
-exactly one *bucket*: the list of the segment that contains its next multiple.  There is a ring of
-``NR`` such lists, ``NR`` a power of two larger than the longest jump of the largest prime, so a
-prime's next segment is always within the ring.  Processing a segment empties its list: each item
-crosses off its multiples in the segment, advances along the wheel, and is appended to the list
-of the segment of its next multiple.  Lists are chains of fixed-size blocks recycled through a
-free list, so the memory is ~8 bytes per big prime, and the work is proportional to the number of
-crossings, not to the number of primes times segments.
-
-Sieving primes are added lazily: prime ``p`` enters its layer when the sieve reaches the segment
-containing ``p*p`` (nothing below ``p*p`` needs it), which also keeps every first jump inside the
-ring.
-
-Layer 6 -- short windows (``confirm``)
---------------------------------------
-For a short window high up (say ``[1e18, 1e18 + 1e6]``) the sieving primes up to ``sqrt(hi)`` --
-fifty million of them -- cost far more than the window itself.  Short-window mode sieves only by
-the primes up to a bound ``B`` (2**16..2**20) and then confirms every survivor above ``B**2``
-with the deterministic BPSW test ``is_prime_u64``.  About ``e**-gamma / ln B`` of the window
-survives (4% for ``B = 2**20``), most of them primes, so the cost is ``~span/ln(hi)`` BPSW tests.
-The mode is chosen by ``nextdigit.counting`` from a measured cost model (see ``_choose_mode``
-there): the full sieve's fixed cost is ~6 ns per sieving prime, the window mode's ~15 ns per
-integer, so the window mode wins while ``span < ~0.8 * sqrt(hi) / ln(hi)`` (measured crossovers
-3e4 at hi = 1e12, 2e7 at 1e18, 5e8 at 2**64).  The public layer confirms survivors with the
-batch BPSW kernel of ``nextdigit._primality`` (lockstep lanes, twice as fast); ``confirm=True``
+Short windows (``confirm``)
+---------------------------
+For a short window high up the sieving primes up to ``sqrt(hi)`` cost more than the window
+itself.  With ``limit = B`` the sieve uses only the primes up to ``B`` (the survivors are the
+numbers without a prime factor <= max(B, 163)); ``nextdigit.counting``'s window mode takes the
+survivors (``consume = 1``) and confirms them with the batch BPSW kernel, and ``confirm=True``
 here does it inside the sieve with ``is_prime_u64``, one number at a time.
 
-Layer 7 -- threads and interrupts
----------------------------------
-A call splits its window into contiguous pieces, one independent sieve per piece (own segment,
-own buckets; the sieving primes are shared read-only), run with ``prange`` under ``nogil``.  The
-calling thread (OpenMP thread 0) checks ``PyErr_CheckSignals`` (briefly taking the GIL) after
-each segment once ~0.1 s has passed since the last check; a pending exception (``KeyboardInterrupt``
-on Ctrl-C) stops every piece at its next segment and is re-raised by the entry point.
+Interrupts
+----------
+The calling thread (OpenMP thread 0) checks ``PyErr_CheckSignals`` (taking the GIL briefly)
+after each segment once ~0.1 s has passed since the last check; a pending exception
+(``KeyboardInterrupt`` on Ctrl-C) stops every thread at its next segment and is re-raised here.
+One piece and no big primes run without an OpenMP region at all.
+
+Measured
+--------
+Against primesieve 12.16 (built from its public source with ``-O3 -march=native``) and Debian's
+primesieve 11.0, counting with ``run(0, ...)`` against ``primesieve START STOP -c -tT``: CPU
+seconds (user + sys, all threads) per run, median of 3 interleaved rounds, on the project
+machine while other jobs kept its load at 9..18 on 2 cores (so wall-clock times were 10-20x the
+CPU times and useless, and CPU times are +-10%):
+
+=====================  ======  =======  =======  ============  ======  =======  ============
+interval               nd t1   ps12 t1  ps11 t1  nd/ps12 t1    nd t2   ps12 t2  nd/ps12 t2
+=====================  ======  =======  =======  ============  ======  =======  ============
+[0, 1e9]               0.080   0.080    0.088    1.00          0.094   0.086    1.09
+[1e12, 1e12 + 1e10]    1.49    1.49     1.76     1.00          1.66    1.57     1.06
+[1e15, 1e15 + 1e10]    4.24    3.67     3.62     1.16          4.29    3.35     1.28
+[1e18, 1e18 + 1e10]    7.48    6.94     7.74     1.08          9.84    7.67     1.28
+=====================  ======  =======  =======  ============  ======  =======  ============
+
+With one thread the kernel is on par with primesieve 12 up to 1e12 and 8-16% behind it above
+(the bucket sieve and the placing of the sieving primes, layers 5 and 6).  With two threads it
+does 6-28% more total CPU work than primesieve: in pieces mode (1e12, 1e15) its own work grows
+by 1-12% over one thread, in round-robin mode (1e18) by 30% (the masks ANDed into every segment
+and the skipping of the small and medium primes over the other threads' segments).  Wall-clock
+scaling could not be measured on the loaded machine.
 """
 
 from libc.stdint cimport uint64_t, uint32_t, uint8_t

@@ -701,7 +701,10 @@ typedef struct nd_job {
      * turn, its big primes split between the threads (each crosses its own into per-round masks) */
     int rr, rr_T;
     nd_u8 *rr_mem;                     /* masks: [thread][parity][k], S bytes each */
-    volatile int stop;                 /* round-robin: a thread ran out of memory */
+    /* round-robin: thread t's "leave after this round" vote for rounds of parity par (written
+     * before the round's barrier, read by every thread after it; a slot is rewritten two rounds
+     * later, after a barrier every thread has passed, so all threads leave at the same round) */
+    volatile int rr_quit[2][64];
     /* control */
     volatile int abort;
     int (*poll)(void);
@@ -1846,12 +1849,18 @@ static void nd_rr_thread(nd_job *J, int t, int T)
         if (bad) {
             pc->err = 1;
             ok = 0;
-            J->stop = 1;                /* every thread leaves after the barrier */
         }
         if (t == 0)
             nd_poll(&W);
+        /* Leave after the barrier if any thread voted so.  The votes, not J->abort itself: a
+         * thread that reads late (descheduled after the barrier) must not see a flag that
+         * thread 0 set in the next round, or the threads would wait at different barriers. */
+        J->rr_quit[par][t] = bad || (t == 0 && J->abort);
 #pragma omp barrier
-        if (J->abort || J->stop)
+        int quit = 0;
+        for (int u = 0; u < T; u++)
+            quit |= J->rr_quit[par][u];
+        if (quit)
             break;
         if (have) {
             for (int u = 0; u < T; u++)
