@@ -68,7 +68,7 @@ a segment needs the one-multiple-at-a-time walk with the wheel index.  Measured:
 [0, 1e10) (1.6e9 crossings, 0.25 ns each); with the whole 256 KiB segment as one chunk 0.76 s.
 
 Layer 4 -- medium primes (L1 / 5 < p <= 3 S): lists by wheel state
------------------------------------------------------------------
+------------------------------------------------------------------
 A medium prime hits a segment a few to a few hundred times; what costs is entering and leaving
 its crossing code.  The primes live in 64 lists, one per wheel state ``(r, w)`` of their next
 multiple; each list is crossed by code specialised for its state (the masks and the entry point
@@ -168,13 +168,15 @@ interval               nd t1   ps12 t1  ps11 t1  nd/ps12 t1    nd t2   ps12 t2  
 [1e12, 1e12 + 1e10]    1.49    1.49     1.76     1.00          1.66    1.57     1.06
 [1e15, 1e15 + 1e10]    4.24    3.67     3.62     1.16          4.29    3.35     1.28
 [1e18, 1e18 + 1e10]    7.48    6.94     7.74     1.08          9.84    7.67     1.28
+[2^64 - 1e10, 2^64)    10.2    11.2     12.9     0.91          11.5    15.4     0.75
 =====================  ======  =======  =======  ============  ======  =======  ============
 
-With one thread the kernel is on par with primesieve 12 up to 1e12 and 8-16% behind it above
-(the bucket sieve and the placing of the sieving primes, layers 5 and 6).  With two threads it
-does 6-28% more total CPU work than primesieve: in pieces mode (1e12, 1e15) its own work grows
-by 1-12% over one thread, in round-robin mode (1e18) by 30% (the masks ANDed into every segment
-and the skipping of the small and medium primes over the other threads' segments).  Wall-clock
+With one thread the kernel is on par with primesieve 12 up to 1e12, 8-16% behind it at 1e15 and
+1e18 (the bucket sieve and the placing of the sieving primes, layers 5 and 6) and 9% ahead just
+below 2**64.  With two threads it does 6-28% more total CPU work than primesieve up to 1e18 and
+25% less just below 2**64: in pieces mode (up to 1e15) its own work grows by 1-17% over one
+thread, in round-robin mode by 13% (2**64) to 30% (1e18): the masks ANDed into every segment and
+the skipping of the small and medium primes over the other threads' segments.  Wall-clock
 scaling could not be measured on the loaded machine.
 """
 
