@@ -437,14 +437,14 @@ def test_scale_out_executor_and_checkpoint(tmp_path):
     try:
         ref = count_primes(10**9, 10**9 + 10**7)
         with ThreadPoolExecutor(2) as ex:
-            assert count_primes(10**9, 10**9 + 10**7, executor=ex) == ref
+            assert count_primes(10**9, 10**9 + 10**7, executor=ex, _mode="sieve") == ref
             h = prime_histogram(10**9, 10**5, 100, executor=ex)
         assert h.tolist() == prime_histogram(10**9, 10**5, 100, _mode="sieve").tolist()
         ck = tmp_path / "job.json"
-        assert count_primes(10**9, 10**9 + 10**7, checkpoint=str(ck)) == ref
+        assert count_primes(10**9, 10**9 + 10**7, checkpoint=str(ck), _mode="sieve") == ref
         assert not ck.exists()  # removed once complete
         ck.write_text('{"key": {"job": "other"}, "done": {}}')
         with pytest.raises(ValueError, match="another job"):
-            count_primes(10**9, 10**9 + 10**7, checkpoint=str(ck))
+            count_primes(10**9, 10**9 + 10**7, checkpoint=str(ck), _mode="sieve")
     finally:
         scale.PIECE = old

@@ -229,10 +229,10 @@ def cmd_experiment(args):
         kwargs["progress"] = _want_progress(args)
     if args.digits:
         key = {"li-tvd": "n_values", "first-digit": "n_values", "library-bias": "digit_values",
-               "attack": "n_values", "twenty-questions": "m_values"}.get(args.name)
+               "attack": "n_values", "twenty-questions": "m_values", "sudoku": "n_values"}.get(args.name)
         if key:
             kwargs[key] = tuple(args.digits)
-    if args.seed is not None and args.name in ("li-tvd", "attack", "polyroots", "twenty-questions"):
+    if args.seed is not None and args.name in ("li-tvd", "attack", "polyroots", "twenty-questions", "sudoku"):
         kwargs["rng"] = args.seed
     if args.name in ("li-tvd", "first-digit", "library-bias", "attack"):  # sweeps: --workers/--checkpoint
         result = _run_scaled(args, func, **kwargs)
@@ -313,11 +313,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_scale(sp)
     sp = add("experiment", cmd_experiment, "run one of the essay's experiments")
     sp.add_argument("name", choices=["li-tvd", "first-digit", "library-bias", "gpt4-footnote", "attack", "polyroots",
-                                     "twenty-questions"])
-    sp.add_argument("--digits", type=int, nargs="*", help="the n values to run (twenty-questions: the m values)")
+                                     "twenty-questions", "sudoku"])
+    sp.add_argument("--digits", type=int, nargs="*",
+                    help="the n values to run (twenty-questions: the m values; sudoku: grid sides 4 6 8 9)")
     sp.add_argument("--plot", metavar="FILE.png", help="also save a plot (needs matplotlib)")
     sp.add_argument("--quiet", action="store_true", help="no progress bar")
-    sp.add_argument("--seed", type=int, default=None, help="seed of the random rows (li-tvd, attack, polyroots, twenty-questions)")
+    sp.add_argument("--seed", type=int, default=None,
+                    help="seed of the random rows (li-tvd, attack, polyroots, twenty-questions, sudoku)")
     add_scale(sp)
     sp = add("bench", cmd_bench, "run the benchmark suite (pytest-benchmark)")
     sp.add_argument("--path", help="the benchmarks directory (default ./benchmarks)")

@@ -3,7 +3,7 @@
 Each table times both kinds of model per sample and checks that their laws agree (an exact
 ``Fraction`` TVD where the support is small enough to enumerate, a chi-square or
 probability-integral-transform uniformity test beyond). The tables are experiments
-(``nextdigit experiment polyroots|twenty-questions|attack``); each returns
+(``nextdigit experiment polyroots|twenty-questions|sudoku|attack``); each returns
 ``{"name", "rows", "columns"}``.
 
 * ``uniform_cost_table`` -- uniform n-digit numbers (``tasks.uniform_number``): the baseline,
@@ -12,12 +12,16 @@ probability-integral-transform uniformity test beyond). The tables are experimen
   scans C(R+d-1, d) root multisets per token, the hidden seed picks the roots (O(d^2));
 * ``twentyq_cost_table`` -- Twenty Questions over SHA-256 bits (``tasks.twentyq``): the AR
   answerer hashes 2**m objects per answer, the hidden seed one;
+* ``sudoku_cost_table`` -- Sudoku puzzles (``tasks.sudoku``): the AR model counts grid
+  completions for every cell it writes, the hidden seed ranks one uniform grid;
+  ``sudoku_nine_steps`` profiles the 9 x 9 AR model call by call;
 * ``attack_table`` -- the factoring-attack reduction (``tasks.semiprimes``): success rate and
   time per N of the honest, budgeted and hidden-seed models, with the TVD lower bound
   1 - sqrt(P).
 """
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 import time
@@ -29,17 +33,20 @@ import numpy as np
 from .._util.rng import as_generator, uniform_below
 from .._util.threads import resolve_threads
 from .._util.validate import as_int, check_digits
-from ..models import END, Vocabulary, generate, generate_with_seed
+from ..models import END, Vocabulary, generate, generate_with_seed, log_prob
 from ..tasks.polyroots import PolyRootsARModel, PolyRootsHiddenSeedModel, PolyRootsTask
 from ..tasks.semiprimes import (HONEST_MAX_DIGITS, BudgetedReversedModel, HiddenSeedModel, HiddenStreamModel,
                                 HonestReversedModel, SemiprimeTask, factor_with_model)
+from ..tasks.sudoku import (DEFAULT_RHO as SUDOKU_RHO, CountBudgetExceeded, SudokuARModel, SudokuHiddenSeedModel,
+                            SudokuTask, check_box, completion_count, random_completion)
 from ..tasks.twentyq import (DEFAULT_QUESTIONS, TABLE_MAX_M, TwentyQuestionsARModel, TwentyQuestionsHiddenSeedModel,
                              _answer_code_columns, _check_m, answer_law, format_prompt, parse_prompt, random_questions)
 from ..tasks.uniform_number import UniformNumberHiddenSeedModel, UniformNumberModel
 from .distance import exact_distribution, exact_distribution_hidden_seed, tvd
 from .uniformity import uniformity_test
 
-__all__ = ["uniform_cost_table", "polyroots_cost_table", "twentyq_cost_table", "attack_table", "DEFAULT_CASES",
+__all__ = ["uniform_cost_table", "polyroots_cost_table", "twentyq_cost_table", "sudoku_cost_table", "sudoku_nine_steps",
+           "attack_table", "DEFAULT_CASES",
            "DEFAULT_UNIFORM_DIGITS"]
 
 EXACT_CHECK_MAX_TUPLES = 10_000  # exact TVD when the hidden seed space is this small
@@ -447,3 +454,218 @@ def attack_table(n_values, trials: int = 20, rng=None, budget: int = 2000, hones
                 "tvd_lower_bound_issue_form": max(0.0, 1 - 2 * math.sqrt(P)) if plain else None,
             })
     return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Sudoku: completion counts at every cell vs a hidden solution
+# ---------------------------------------------------------------------------------------------
+SUDOKU_SHAPES = ((2, 2), (2, 3), (3, 2))
+NINE_STEPS = (0, 9, 27, 40, 54, 60, 66, 72, 80, 81, 82, 100, 130, 162)
+NINE_MAX_NODES = 50_000_000       # per completion count in the 9 x 9 step profile (~5-15 s)
+
+
+def _law_below(model, prefix: str, max_nodes: int = 2_000_000) -> dict:
+    """Exact law of a counting model's whole output given that it starts with ``prefix``
+    (the subtree below ``prefix``, traversed with ``next_token_counts``; Fractions)."""
+    out: dict = {}
+    frontier = [(prefix, Fraction(1))]
+    visited = 0
+    while frontier:
+        nxt = []
+        for text, pr in frontier:
+            visited += 1
+            if visited > max_nodes:
+                raise ValueError(f"the subtree below {prefix!r} has more than max_nodes={max_nodes} nodes")
+            c = model.next_token_counts("", text)
+            total = sum(c)
+            for i, x in enumerate(c):
+                if x:
+                    tok, q = model.vocab.tokens[i], pr * Fraction(x, total)
+                    if tok == END:
+                        out[text] = out.get(text, 0) + q
+                    else:
+                        nxt.append((text + tok, q))
+        frontier = nxt
+    return out
+
+
+def _prefix_law(model, m: int) -> dict:
+    """Exact law of a counting model's first ``m`` tokens ({prefix: probability})."""
+    frontier = {"": Fraction(1)}
+    for _ in range(m):
+        nxt: dict = {}
+        for text, pr in frontier.items():
+            c = model.next_token_counts("", text)
+            total = sum(c)
+            for i, x in enumerate(c):
+                if x:
+                    t = text + model.vocab.tokens[i]
+                    nxt[t] = nxt.get(t, 0) + pr * Fraction(x, total)
+        frontier = nxt
+    return frontier
+
+
+def _sudoku_row_law(task, m: int) -> dict:
+    """The target law of the first m <= n puzzle characters in closed form: by relabelling
+    symmetry the first row of a uniform grid is a uniform permutation of 1..n, so m characters
+    with j distinct digits have probability rho**j (1 - rho)**(m - j) (n - j)! / n!."""
+    n, rho = task.n, task.rho
+    out = {}
+    for mask in itertools.product((0, 1), repeat=m):
+        j = sum(mask)
+        w = rho ** j * (1 - rho) ** (m - j)
+        if w == 0:
+            continue
+        for digits in itertools.permutations(range(1, n + 1), j):
+            it = iter(digits)
+            text = "".join(str(next(it)) if b else "." for b in mask)
+            out[text] = w * Fraction(math.factorial(n - j), math.factorial(n))
+    return out
+
+
+def _clue_count_law(task) -> dict:
+    """The number of revealed cells: Binomial(n*n, rho), exactly."""
+    L, rho = task.cells, task.rho
+    return {k: math.comb(L, k) * rho ** k * (1 - rho) ** (L - k) for k in range(L + 1) if rho ** k * (1 - rho) ** (L - k)}
+
+
+def _sudoku_grid_count_seconds(r: int, c: int, repeats: int = 3) -> float:
+    """Best of ``repeats`` fresh counts of the empty grid (a new counter, empty memo, each time)."""
+    best = math.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        completion_count("." * (r * c) ** 2, r, c)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def _nine_grid(gen) -> tuple:
+    """A 9 x 9 grid for the step profile without counting all 9 x 9 grids: a uniform first band,
+    then a uniform completion of it (not uniform over grids; only the AR cost is measured)."""
+    band = random_completion("." * 81, 3, 3, gen, rows=3)
+    return random_completion(list(band[:27]) + [0] * 54, 3, 3, gen)
+
+
+def sudoku_nine_steps(steps=NINE_STEPS, rng=0, *, rho=None, max_nodes=NINE_MAX_NODES, progress: bool = False) -> list:
+    """How far the 9 x 9 autoregressive model gets: one AR call (its n completion counts) at each
+    output position in ``steps`` of one 9 x 9 text (a grid from ``_nine_grid`` and a mask drawn
+    with ``rho``), each count bounded by ``max_nodes`` search nodes (None: no bound).  Rows:
+    step, phase, givens in the partial grid counted, the consistent completions C (the mass the
+    step splits), seconds, and whether the call finished within the budget."""
+    gen = as_generator(rng)
+    task = SudokuTask(3, 3, SUDOKU_RHO if rho is None else rho)
+    a, b = task.rho.numerator, task.rho.denominator
+    grid = _nine_grid(gen)
+    mask = [1 if uniform_below(gen, b) < a else 0 for _ in range(81)]
+    text = task.text(grid, mask)
+    ar = SudokuARModel(task, max_nodes=max_nodes)
+    rows = []
+    for k in steps:
+        k = as_int(k, "steps")
+        if not 0 <= k <= len(text):
+            raise ValueError(f"steps must be in [0, {len(text)}], got {k}")
+        out = text[:k]
+        cells = ar._cells(out)
+        givens = sum(1 for v in cells if v)
+        phase = "puzzle" if k < 81 else "bar" if k == 81 else "solution" if k < 163 else "end"
+        if progress:
+            print(f"sudoku 9x9: AR step {k} ({phase}, {givens} givens)", flush=True)
+        t0 = time.perf_counter()
+        try:
+            c = ar.next_token_counts("", out)
+            done = True
+        except CountBudgetExceeded:
+            c, done = None, False
+        dt = time.perf_counter() - t0
+        completions = None
+        if done and k < 81:                    # a * C(Q + {k: d}) per digit, (b - a) * C(Q) for '.'
+            completions = sum(c[1:10]) // a if a else c[task.vocab.index(".")] // b
+        elif done and 81 < k < 163:            # C(Q + s + {j: d}) per digit, or C(Q + s) on the clue
+            completions = sum(c[1:10])
+        elif done and k == 81:
+            completions = ar.consistent_count("", out)
+        rows.append({"shape": "3x3", "step": k, "phase": phase, "givens": givens, "completions": completions,
+                     "step_s": dt, "finished": done, "max_nodes": max_nodes})
+    return rows
+
+
+def sudoku_cost_table(shapes=SUDOKU_SHAPES, samples: int = 5, rng=0, *, rho=None, hidden_samples: int = 200,
+                      check_samples: int = 4000, prefix_chars: int = 3, nine_steps=(),
+                      nine_max_nodes=NINE_MAX_NODES, progress: bool = False) -> dict:
+    """AR vs hidden-seed cost per Sudoku puzzle for each box shape ``(r, c)`` in ``shapes``
+    (``nextdigit.tasks.sudoku``), with the agreement checks, then (``nine_steps``) the cost of
+    the 9 x 9 AR model's calls at those output positions (``sudoku_nine_steps``).
+
+    Per shape: ``grids`` (N, counted by the kernel) and ``count_s`` (best of 3 fresh counts);
+    ``ar_s_per_puzzle`` (median over ``samples`` runs of ``models.generate``) and
+    ``ar_counts_per_puzzle`` (completion counts it made per puzzle); ``hidden_s_per_puzzle``
+    (median over ``hidden_samples`` runs of ``models.generate_with_seed``; the hidden model's
+    one-time grid count is ``count_s``) and ``ratio``; the checks: ``prefix_law_exact`` -- the
+    AR model's exact law of its first ``prefix_chars`` characters (tree traversal, Fractions)
+    equals the closed form (``_sudoku_row_law``); ``p_value`` -- chi-square of ``check_samples``
+    hidden-seed samples' first ``prefix_chars`` characters against that exact AR law (``p_ar``:
+    the AR samples' numbers of clues against Binomial(n*n, rho)); ``log_prob_exact`` -- every AR sample and 20 hidden samples
+    have exact AR probability (``models.log_prob``) = the target probability.  A 3 x 3 shape in
+    ``shapes`` gets the hidden model only (its grid count takes minutes; the AR model is
+    measured by ``nine_steps``).
+    """
+    samples = _check_samples(samples, "samples")
+    hidden_samples = _check_samples(hidden_samples, "hidden_samples")
+    check_samples = _check_samples(check_samples, "check_samples")
+    prefix_chars = as_int(prefix_chars, "prefix_chars")
+    gen = as_generator(rng)
+    rows = []
+    for shape in shapes:
+        if not isinstance(shape, (tuple, list)) or len(shape) != 2:
+            raise ValueError(f"shapes must hold (box_rows, box_cols) pairs, got {shape!r}")
+        r, c = check_box(*shape)
+        task = SudokuTask(r, c, SUDOKU_RHO if rho is None else rho)
+        if not 1 <= prefix_chars <= task.n:
+            raise ValueError(f"prefix_chars must be in [1, n = {task.n}], got {prefix_chars}")
+        if progress:
+            print(f"sudoku: {r}x{c}", flush=True)
+        t0 = time.perf_counter()
+        hid = SudokuHiddenSeedModel(task)          # counts the grids (cached per process)
+        first_build = time.perf_counter() - t0
+        count_s = _sudoku_grid_count_seconds(r, c, 3 if task.n <= 8 else 1) if task.n <= 8 else first_build
+        hid_times, hid_texts = [], []
+        for _ in range(hidden_samples):
+            t0 = time.perf_counter()
+            text, _seed = generate_with_seed(hid, rng=gen)
+            hid_times.append(time.perf_counter() - t0)
+            hid_texts.append(text)
+        row = {"shape": f"{r}x{c}", "n": task.n, "rho": str(task.rho), "grids": hid.num_grids, "count_s": count_s,
+               "hidden_s_per_puzzle": statistics.median(hid_times), "ar_samples": 0, "ar_s_per_puzzle": None,
+               "ar_counts_per_puzzle": None, "ratio": None, "prefix_law_exact": None, "p_value": None, "p_ar": None,
+               "log_prob_exact": None}
+        if task.n <= 8:
+            ar = SudokuARModel(task)
+            ar_times, ar_texts, ar_counts = [], [], []
+            for _ in range(samples):
+                before = ar.counts_made
+                t0 = time.perf_counter()
+                ar_texts.append(generate(ar, "", gen))
+                ar_times.append(time.perf_counter() - t0)
+                ar_counts.append(ar.counts_made - before)
+            law = _prefix_law(ar, prefix_chars)
+            ok = True
+            for text in ar_texts + hid_texts[:20]:
+                ok = ok and task.parse(text) is not None and log_prob(ar, "", text)[1] == task.probability(text) > 0
+            checks = [generate_with_seed(hid, rng=gen)[0][:prefix_chars] for _ in range(check_samples)]
+            ar_s = statistics.median(ar_times)
+            row.update({"ar_samples": samples, "ar_s_per_puzzle": ar_s, "ar_counts_per_puzzle": statistics.median(ar_counts),
+                        "ratio": ar_s / row["hidden_s_per_puzzle"],
+                        "prefix_law_exact": law == _sudoku_row_law(task, prefix_chars),
+                        "p_value": _chi_square(law, checks),
+                        "p_ar": _chi_square(_clue_count_law(task), [sum(ch != "." for ch in t[:task.cells]) for t in ar_texts]),
+                        "log_prob_exact": ok})
+        row["check"] = (f"AR law of the first {prefix_chars} chars exact = closed form; chi-square of {check_samples} "
+                        f"hidden samples vs it; exact log_prob = target on every sample") if task.n <= 8 else \
+            "hidden only (the AR model: step rows)"
+        rows.append(row)
+    if nine_steps:
+        rows += sudoku_nine_steps(nine_steps, gen, rho=rho, max_nodes=nine_max_nodes, progress=progress)
+    return {"name": "sudoku", "rows": rows,
+            "columns": ["shape", "grids", "count_s", "ar_s_per_puzzle", "ar_counts_per_puzzle", "hidden_s_per_puzzle",
+                        "ratio", "prefix_law_exact", "p_value", "p_ar", "log_prob_exact", "step", "phase", "givens",
+                        "completions", "step_s", "finished"]}

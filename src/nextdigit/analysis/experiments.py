@@ -17,6 +17,10 @@ and ``columns`` (their display order); ``nextdigit.analysis.plots.plot_experimen
   roots written coefficients first (``costs.polyroots_cost_table``).
 * ``twenty-questions``: Twenty Questions over SHA-256 bits of 2**m objects, AR answerer (counts
   the consistent objects, cost ~ 2**m) vs hidden-seed answerer (``costs.twentyq_cost_table``).
+* ``sudoku``: a Sudoku puzzle then its solution, AR model (counts grid completions for every cell)
+  vs hidden-seed model (ranks one uniform grid) for n x n grids, n in ``n_values``; n = 9 adds the
+  9 x 9 hidden model (all 9 x 9 grids are counted once: minutes) and the cost of the 9 x 9 AR
+  model's calls along one text (``costs.sudoku_cost_table``, ``costs.sudoku_nine_steps``).
 
 The sweeps (all but ``gpt4_footnote``) run one task per row or per n through
 ``nextdigit._util.scale.run_tasks``: ``executor=`` spreads them over any ``concurrent.futures``
@@ -37,13 +41,13 @@ from ..density import density_masses
 from ..pi import prime_pi
 from ..prefix import digit_counts, prefix_count
 from ..tasks.primes import DensityPrimeModel, ExactPrimeModel
-from .costs import attack_table, polyroots_cost_table, twentyq_cost_table
+from .costs import NINE_STEPS, attack_table, polyroots_cost_table, sudoku_cost_table, twentyq_cost_table
 from .distance import block_tvd, exact_distribution, monte_carlo_tvd, next_prime_after_random_tvd, \
     sympy_randprime_tvd, tvd
 from .uniformity import uniformity_test
 
 __all__ = ["li_tvd", "first_digit", "library_bias", "gpt4_footnote", "attack", "polyroots", "twenty_questions",
-           "EXPERIMENTS", "GPT4_ANSWERS", "NDIGIT_PRIME_COUNTS", "ndigit_prime_count", "format_table"]
+           "sudoku", "EXPERIMENTS", "GPT4_ANSWERS", "NDIGIT_PRIME_COUNTS", "ndigit_prime_count", "format_table"]
 
 GPT4_ANSWERS = [253489, 572931, 523749, 935271, 754823, 543219, 523891, 523689,
                 537218, 247856, 527893, 537891, 523198, 523817, 523481, 254839]
@@ -208,6 +212,21 @@ def twenty_questions(m_values=(8, 10, 12, 16, 20), samples: int = 10, rng=0, pro
     return twentyq_cost_table(m_values=tuple(m_values), samples=samples, rng=rng, progress=progress)
 
 
+SUDOKU_SHAPES_BY_N = {4: ((2, 2),), 6: ((2, 3), (3, 2)), 8: ((4, 2), (2, 4)), 9: ((3, 3),)}
+
+
+def sudoku(n_values=(4, 6), samples: int = 20, rng=0, progress: bool = False) -> dict:
+    """AR vs hidden-seed Sudoku puzzles for n x n grids (n in 4, 6, 8, 9; ``costs.sudoku_cost_table``);
+    n = 9 also profiles the 9 x 9 AR model along one text (``costs.sudoku_nine_steps``)."""
+    shapes = []
+    for n in n_values:
+        if n not in SUDOKU_SHAPES_BY_N:
+            raise ValueError(f"n_values must be grid sides in {sorted(SUDOKU_SHAPES_BY_N)}, got {n!r}")
+        shapes += SUDOKU_SHAPES_BY_N[n]
+    return sudoku_cost_table(shapes=tuple(shapes), samples=samples, rng=rng, progress=progress,
+                             nine_steps=NINE_STEPS if 9 in n_values else ())
+
+
 EXPERIMENTS = {
     "li-tvd": li_tvd,
     "first-digit": first_digit,
@@ -216,6 +235,7 @@ EXPERIMENTS = {
     "attack": attack,
     "polyroots": polyroots,
     "twenty-questions": twenty_questions,
+    "sudoku": sudoku,
 }
 
 

@@ -20,6 +20,9 @@ number-theory API.
     ``PolyRootsHiddenStreamModel``.
 ``nextdigit.tasks.twentyq`` -- Twenty Questions over SHA-256 bits
     ``TwentyQuestionsARModel``, ``TwentyQuestionsHiddenSeedModel``.
+``nextdigit.tasks.sudoku`` -- a Sudoku puzzle, then its solution
+    ``SudokuTask``, ``SudokuARModel``, ``SudokuHiddenSeedModel``, ``completion_count``,
+    ``grid_count``.
 
 The measured costs (AR vs hidden state) are in ``nextdigit.analysis.costs``.
 """
@@ -27,6 +30,7 @@ from .polyroots import PolyRootsARModel, PolyRootsHiddenSeedModel, PolyRootsHidd
 from .primes import DensityPrimeModel, ExactPrimeModel, RandomizedPrimeModel
 from .semiprimes import (BudgetedReversedModel, ForwardSemiprimeModel, HiddenSeedModel, HiddenStreamModel,
                          HonestReversedModel, SemiprimeTask, factor_with_model)
+from .sudoku import SudokuARModel, SudokuHiddenSeedModel, SudokuTask
 from .twentyq import TwentyQuestionsARModel, TwentyQuestionsHiddenSeedModel
 from .uniform_number import UniformNumberHiddenSeedModel, UniformNumberModel, UniformNumberTask
 
@@ -37,4 +41,5 @@ __all__ = [
     "UniformNumberTask", "UniformNumberModel", "UniformNumberHiddenSeedModel",
     "PolyRootsTask", "PolyRootsARModel", "PolyRootsHiddenSeedModel", "PolyRootsHiddenStreamModel",
     "TwentyQuestionsARModel", "TwentyQuestionsHiddenSeedModel",
+    "SudokuTask", "SudokuARModel", "SudokuHiddenSeedModel",
 ]
