@@ -178,6 +178,12 @@ below 2**64.  With two threads it does 6-28% more total CPU work than primesieve
 thread, in round-robin mode by 13% (2**64) to 30% (1e18): the masks ANDed into every segment and
 the skipping of the small and medium primes over the other threads' segments.  Wall-clock
 scaling could not be measured on the loaded machine.
+
+The issue's intervals, in a later run of the same kind (load 6..10; ps 11 not run), nextdigit's
+CPU time over primesieve 12's, median of 3: [0, 1e10) 0.95 (t1) / 0.88 (t2); [1e15, 1e15 + 1e9)
+1.11 / 1.20; [1e18, 1e18 + 1e9) 0.89 / 0.69 (round robin; primesieve 12 spends 50% more CPU on
+two threads there than on one).  The same run's wall-clock ratios: 0.86 / 0.85, 1.10 / 1.21,
+0.97 / 0.62 (min of 3).
 """
 
 from libc.stdint cimport uint64_t, uint32_t, uint8_t
