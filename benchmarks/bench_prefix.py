@@ -5,14 +5,17 @@
   [1e9, 1e10) — vs a plain ``count_primes`` of the same range (the floor: one sieve pass).
 * ``digit_counts big window``: a 100-digit prefix with 6 digits to go (a window of 10**6
   106-digit numbers) and a 300-digit prefix with 5 to go (10**5 305-digit numbers): nextdigit
-  (sieve + BPSW lanes; 1 thread, and 2 threads for the survivors) vs a gmpy2.is_prime loop over
-  every number of the window.
+  (sieve + BPSW lanes; 1 thread on each BPSW route -- ``ifma``, ``avx2``, ``portable`` lanes,
+  ``gmp`` -- and 2 threads on the default route) vs a gmpy2.is_prime loop over every number of
+  the window.
 """
 import gmpy2
 import numpy as np
 import pytest
 
 import nextdigit
+
+from conftest import ROUTES, bpsw_route
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -46,14 +49,18 @@ def _gmpy_window_counts(prefix, n):
 
 
 @pytest.mark.parametrize("prefix_digits,remaining", [(100, 6), (300, 5)])
-@pytest.mark.parametrize("contender", ["nextdigit digit_counts", "nextdigit digit_counts 2 threads", "gmpy2 is_prime loop"])
+@pytest.mark.parametrize(
+    "contender", [f"nextdigit {r}" for r in ROUTES] + ["nextdigit 2 threads", "gmpy2 is_prime loop"]
+)
 def test_digit_counts_big_window(benchmark, prefix_digits, remaining, contender):
     benchmark.group = f"digit_counts {prefix_digits}-digit prefix, {remaining} to go"
     prefix = _prefix(prefix_digits, prefix_digits)
     n = prefix_digits + remaining
-    if contender.startswith("nextdigit"):
-        t = 2 if contender.endswith("2 threads") else 1
-        res = benchmark.pedantic(lambda: nextdigit.digit_counts(prefix, n, threads=t).tolist(), rounds=3, iterations=1)
+    if contender == "nextdigit 2 threads":
+        res = benchmark.pedantic(lambda: nextdigit.digit_counts(prefix, n, threads=2).tolist(), rounds=3, iterations=1)
+    elif contender.startswith("nextdigit"):
+        with bpsw_route(contender.split()[1]):
+            res = benchmark.pedantic(lambda: nextdigit.digit_counts(prefix, n, threads=1).tolist(), rounds=3, iterations=1)
     else:
         res = benchmark.pedantic(lambda: _gmpy_window_counts(prefix, n), rounds=1, iterations=1)
     benchmark.extra_info["primes"] = int(sum(res))

@@ -3,7 +3,11 @@
 Groups (same numbers within a group):
 * ``u64 random odd``: 10^5 random odd 64-bit integers (seed 1);
 * ``u64 primes``: 10^4 random 64-bit primes;
-* ``512-bit`` / ``1024-bit``: 10^3 random odd integers of that size;
+* ``512-bit`` / ``1024-bit`` / ``2048-bit``: 10^3 random odd integers of that size, nextdigit on
+  each BPSW route (``ifma``, ``avx2``, ``portable``: our lanes; ``gmp``: gmpy2 behind our
+  prefilter) beside the gmpy2 loop and python-flint's ``is_probable_prime`` loop;
+* ``base-2 strong test``: the lanes' kernel alone (``_lanes.sprp2``) on each route against
+  ``gmpy2.powmod(2, n - 1, n)`` on 64 random numbers (16 at 2048 bits);
 * ``next_prime``: 20 random 333- and 1024-bit numbers, nextdigit vs ``gmpy2.next_prime``.
 """
 import gmpy2
@@ -13,7 +17,7 @@ import sympy
 
 import nextdigit
 
-from conftest import per_number
+from conftest import ROUTES, bpsw_route, per_number
 
 try:
     import flint
@@ -61,6 +65,12 @@ def _flint_loop(vals):
     return [flint.fmpz(v).is_prime() for v in vals]
 
 
+def _flint_bpsw_loop(vals):
+    """FLINT's BPSW-type probable-prime test (``fmpz_is_probabprime``), the peer of the big rows
+    (``is_prime()`` proves primality above 2**64 and is not what gmpy2 or nextdigit compute)."""
+    return [flint.fmpz(v).is_probable_prime() for v in vals]
+
+
 def _sympy_loop(vals):
     return [sympy.isprime(v) for v in vals]
 
@@ -89,20 +99,54 @@ def test_u64(benchmark, group, contender):
     per_number(benchmark, len(ints))
 
 
-@pytest.mark.parametrize("bits", [512, 1024])
-@pytest.mark.parametrize("contender", ["nextdigit 1 thread", "nextdigit all threads", "gmpy2 is_prime loop", "sympy loop"])
+@pytest.mark.parametrize("bits", [512, 1024, 2048])
+@pytest.mark.parametrize(
+    "contender",
+    [f"nextdigit {r}" for r in ROUTES] + ["nextdigit all threads", "gmpy2 is_prime loop", "python-flint is_probable_prime loop", "sympy loop"],
+)
 def test_big(benchmark, bits, contender):
     vals = _big_random_odd(bits)
     benchmark.group = f"{bits}-bit random odd"
     expected = sum(bool(gmpy2.is_prime(v)) for v in vals)
-    if contender.startswith("nextdigit"):
-        t = 1 if contender.endswith("1 thread") else None
-        res = benchmark.pedantic(lambda: nextdigit.is_prime(vals, threads=t), rounds=7, iterations=1)
+    rounds = 7 if bits < 2048 else 3
+    if contender == "nextdigit all threads":
+        res = benchmark.pedantic(lambda: nextdigit.is_prime(vals, threads=None), rounds=rounds, iterations=1)
+    elif contender.startswith("nextdigit"):
+        with bpsw_route(contender.split()[1]):
+            res = benchmark.pedantic(lambda: nextdigit.is_prime(vals, threads=1), rounds=rounds, iterations=1)
     elif contender == "gmpy2 is_prime loop":
-        res = benchmark.pedantic(_gmpy_loop, args=(vals,), rounds=7, iterations=1)
+        res = benchmark.pedantic(_gmpy_loop, args=(vals,), rounds=rounds, iterations=1)
+    elif contender.startswith("python-flint"):
+        if flint is None:
+            pytest.skip("python-flint not installed")
+        res = benchmark.pedantic(_flint_bpsw_loop, args=(vals,), rounds=rounds, iterations=1)
     else:
+        if bits > 1024:
+            pytest.skip("the sympy loop takes minutes at 2048 bits")
         res = benchmark.pedantic(_sympy_loop, args=(vals,), rounds=2, iterations=1)
     assert int(np.sum(res)) == expected
+    per_number(benchmark, len(vals))
+
+
+@pytest.mark.parametrize("bits", [352, 512, 1024, 2048])
+@pytest.mark.parametrize("contender", [f"lanes {r}" for r in ROUTES[:3]] + ["gmpy2.powmod loop"])
+def test_sprp2_kernel(benchmark, bits, contender):
+    """The base-2 strong test alone: 64 random odd numbers (16 at 2048 bits), eight lanes busy."""
+    from nextdigit import _bpsw, _lanes
+
+    vals = _big_random_odd(bits, count=64 if bits < 2048 else 16)
+    benchmark.group = f"base-2 strong test {bits}-bit"
+    want = [bool(gmpy2.is_strong_prp(v, 2)) for v in vals]
+    if contender.startswith("lanes"):
+        route = contender.split()[1]
+        if not _lanes.available(route):
+            pytest.skip(f"this CPU cannot run the {route} route")
+        rows = _bpsw.limbs_array(vals)
+        res = benchmark.pedantic(lambda: _lanes.sprp2(route, rows), rounds=9, iterations=1)
+        assert [bool(x) for x in res] == want
+    else:
+        mz = [gmpy2.mpz(v) for v in vals]
+        benchmark.pedantic(lambda: [gmpy2.powmod(2, v - 1, v) for v in mz], rounds=9, iterations=1)
     per_number(benchmark, len(vals))
 
 

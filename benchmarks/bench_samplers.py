@@ -22,6 +22,8 @@ from nextdigit.models import generate
 from nextdigit import random_prime, random_primes
 from nextdigit.tasks.primes import DensityPrimeModel, ExactPrimeModel, RandomizedPrimeModel
 
+from conftest import ROUTES, bpsw_route
+
 
 def gmpy_rejection_prime(bits, rnd):
     while True:
@@ -46,13 +48,14 @@ def naive_ar_prime(digits, rnd):
 
 
 @pytest.mark.parametrize("bits", [512, 1024, 2048])
-@pytest.mark.parametrize("contender", ["nextdigit random_prime", "gmpy2 rejection loop", "sympy.randprime"])
+@pytest.mark.parametrize("contender", [f"nextdigit {r}" for r in ROUTES] + ["gmpy2 rejection loop", "sympy.randprime"])
 def test_random_prime(benchmark, bits, contender):
     benchmark.group = f"random_prime {bits}-bit"
     rounds = {512: 60, 1024: 20, 2048: 6}[bits]
-    if contender == "nextdigit random_prime":
+    if contender.startswith("nextdigit"):
         gen = np.random.default_rng(bits)
-        p = benchmark.pedantic(lambda: random_prime(bits, gen, base=2), rounds=rounds, iterations=1)
+        with bpsw_route(contender.split()[1]):
+            p = benchmark.pedantic(lambda: random_prime(bits, gen, base=2), rounds=rounds, iterations=1)
     elif contender == "gmpy2 rejection loop":
         rnd = random.Random(bits)
         p = benchmark.pedantic(lambda: gmpy_rejection_prime(bits, rnd), rounds=rounds, iterations=1)
@@ -77,17 +80,24 @@ def test_random_primes_parallel(benchmark, contender):
 
 
 @pytest.mark.parametrize("digits", [19, 100, 300])
-@pytest.mark.parametrize("contender", ["nextdigit randomized AR", "naive python AR loop", "nextdigit random_prime"])
+@pytest.mark.parametrize(
+    "contender", ["nextdigit randomized AR"] + [f"nextdigit AR {r}" for r in ROUTES] + ["naive python AR loop", "nextdigit random_prime"]
+)
 def test_randomized_ar(benchmark, digits, contender):
+    """19 digits: below 2**64, the routes do not apply (one contender for nextdigit); 100 and
+    300 digits: the model on each BPSW route."""
     benchmark.group = f"randomized AR {digits} digits"
     rounds = {19: 200, 100: 10, 300: 3}[digits]
-    if contender == "nextdigit randomized AR":
+    if contender.startswith("nextdigit AR") or contender == "nextdigit randomized AR":
+        if (digits <= 19) != (contender == "nextdigit randomized AR"):
+            pytest.skip("routes apply above 2**64 only")
         model = RandomizedPrimeModel(digits)
         gen = np.random.default_rng(digits)
         if digits <= 19:
             out = benchmark.pedantic(lambda: model.sample_many(1, gen)[0], rounds=rounds, iterations=1)
         else:
-            out = benchmark.pedantic(lambda: generate(model, "", gen), rounds=rounds, iterations=1)
+            with bpsw_route(contender.split()[2]):
+                out = benchmark.pedantic(lambda: generate(model, "", gen), rounds=rounds, iterations=1)
     elif contender == "naive python AR loop":
         rnd = random.Random(digits)
         out = benchmark.pedantic(lambda: naive_ar_prime(digits, rnd), rounds=max(3, rounds // 4), iterations=1)

@@ -47,6 +47,31 @@ def test_window_bound_choices_agree():
         assert _bigcount.window_prime_offsets(a, 5000, bound=bound).tolist() == ref
 
 
+@pytest.mark.parametrize("bits", [65, 128, 512, 2048, 4160])
+def test_rough_rows_match_sympy(bits):
+    """The list prefilter: 1 exactly where no odd prime below the bound divides the number
+    (random numbers, and products of a prime of every product group with a big cofactor)."""
+    import random
+
+    import sympy
+
+    from nextdigit import _bpsw
+
+    rnd = random.Random(bits)
+    ps = list(sympy.primerange(3, 1 << 16))
+    xs = [rnd.getrandbits(bits) | (1 << (bits - 1)) for _ in range(400)]
+    xs += [p * ((rnd.getrandbits(bits - 17) | (1 << (bits - 18))) | 1) for p in ps[::97] + ps[-3:]]
+    xs += [int(gmpy2.next_prime(xs[0])), 2**bits - 1]
+    rows = _bpsw.limbs_array(xs)
+    for bound in (3, 4, 5, 24, 1024, 8192, 1 << 16):
+        got = _bigwin.rough_rows(rows, bound).tolist()
+        small = [p for p in ps if p < bound]
+        assert got == [int(all(x % p for p in small)) for x in xs], bound
+    with pytest.raises(ValueError, match="bound"):
+        _bigwin.rough_rows(rows, (1 << 16) + 1)
+    assert _bigwin.rough_rows(np.zeros((0, 3), dtype=np.uint64), 100).shape == (0,)
+
+
 def test_survivors_are_exactly_the_rough_numbers():
     a = 2**64 + 1000
     primes = _bigwin.small_primes(1000)

@@ -18,6 +18,11 @@ and each survivor is confirmed by BPSW in the Python layer (gmpy2).  Three steps
    Because a > B, a hit is never the prime itself.  Returns the offsets (number - a) of the
    survivors, which are exactly the numbers of the window without a prime factor < B.
 
+4. ``rough_rows(limbs, bound)``: for a list of big numbers (one per row of 64-bit limbs, each
+   above every prime used), 1 where the number has no odd prime factor below ``bound``: the
+   prefilter of ``is_prime`` on lists, where there is no window to sieve (``nd_rough.h``:
+   products of primes, one Montgomery pass over the limbs per product, early exit).
+
 All loops run without the GIL; the sieve checks for Ctrl-C between segments.
 """
 from cpython.exc cimport PyErr_CheckSignals
@@ -31,6 +36,15 @@ cimport numpy as cnp
 cnp.import_array()
 
 ctypedef uint64_t u64
+
+cdef extern from "nd_rough.h":
+    void nd_rg_setup() noexcept nogil
+    int nd_rg_rough(const u64* w, int nl, int nprimes) noexcept nogil
+    int nd_rg_nprimes
+    const uint32_t* nd_rg_p
+
+nd_rg_setup()
+ROUGH_BOUND = 1 << 16          # rough_rows takes bounds up to this
 
 cdef enum:
     SEGMENT = 1 << 17          # bytes (odd numbers) per segment: 256 Ki numbers, fits L2
@@ -151,3 +165,27 @@ def window_survivors(const uint64_t[::1] limbs, u64 span, const uint32_t[::1] pr
     if not out_chunks:
         return np.empty(0, dtype=np.uint64)
     return np.concatenate(out_chunks)
+
+
+def rough_rows(const uint64_t[:, ::1] limbs, uint32_t bound):
+    """uint8 array: 1 where row i (a number of 64-bit little-endian limbs, larger than every odd
+    prime below ``bound``) has no odd prime factor below ``bound`` (<= ROUGH_BOUND)."""
+    if bound > ROUGH_BOUND:
+        raise ValueError(f"bound must be <= {ROUGH_BOUND}, got {bound}")
+    cdef Py_ssize_t count = limbs.shape[0], nl = limbs.shape[1], i
+    cdef cnp.ndarray[uint8_t, ndim=1] out = np.zeros(count, dtype=np.uint8)
+    if count == 0 or nl == 0:
+        return out
+    cdef int np_ = 0
+    while np_ < nd_rg_nprimes and nd_rg_p[np_] < bound:
+        np_ += 1
+    cdef const u64* w = &limbs[0, 0]
+    cdef uint8_t* o = <uint8_t*>out.data
+    cdef Py_ssize_t start, stop
+    for start in range(0, count, 1 << 14):             # Ctrl-C between chunks
+        stop = min(count, start + (1 << 14))
+        with nogil:
+            for i in range(start, stop):
+                o[i] = <uint8_t>nd_rg_rough(w + i * nl, <int>nl, np_)
+        PyErr_CheckSignals()
+    return out

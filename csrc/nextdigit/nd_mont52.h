@@ -36,12 +36,17 @@
  *     per bit; P' R mod n comes from the caller, nextdigit._bpsw).
  *   - nd_m52_run is always inlined into instances with a constant k = 1..20, whose limb loops
  *     GCC then unrolls completely (measured 1.5-1.7x faster); other k use the generic loop.
+ *     Above 20 limbs (1040 bits) that loop runs at half the unrolled speed per multiply-add
+ *     (Zen 5: 11x GMP's powmod at 1024 bits, 5.1x at 1040, 6.6x at 2048 and 3072).  A wide
+ *     schedule for it (blocks of four terms per column, four accumulator pairs: eight IFMA
+ *     chains in flight instead of four) measured the same speed (2048 bits: 332 us per number
+ *     either way, interleaved), so the IFMA latency is not what limits it; not kept.
  *
  * A lane that fails either test is composite (no false "composite"); passing both is BPSW.
  *
  * Built with GCC/Clang function-level target attributes: the rest of the extension is compiled
  * for baseline x86-64, and nd_m52_available() checks the CPU (and the OS's AVX-512 state) at
- * run time.  Without IFMA the caller falls back to GMP.
+ * run time.  Without IFMA the caller takes the AVX2 or the portable route (nd_mont28.h, nd_mont64.h).
  */
 #ifndef ND_MONT52_H
 #define ND_MONT52_H

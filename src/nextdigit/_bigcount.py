@@ -25,7 +25,6 @@ cheaper than GMP's.
 """
 from __future__ import annotations
 
-import bisect
 import math
 
 import numpy as np
@@ -54,20 +53,9 @@ def limbs_of(a: int) -> np.ndarray:
     return _bpsw.limbs_array([a])[0]
 
 
-# measured BPSW cost per sieve survivor: (bits, seconds); interpolated log-log
-_TEST_COST_GMP = [(66, 3e-6), (352, 24e-6), (1013, 180e-6), (3322, 4.7e-3)]
-_TEST_COST_IFMA = [(67, 0.25e-6), (352, 3.2e-6), (1013, 48e-6), (3322, 2.1e-3)]
-
-
 def _test_cost_seconds(bits: int) -> float:
-    """BPSW cost on a sieve survivor of ``bits`` bits (log-log interpolation of measurements,
-    extrapolated with the end slopes), for the route ``_bpsw`` takes."""
-    pts = _TEST_COST_IFMA if _bpsw.USE_IFMA else _TEST_COST_GMP
-    bits = max(bits, 2)
-    i = min(max(bisect.bisect_right([b for b, _ in pts], bits) - 1, 0), len(pts) - 2)
-    (b0, t0), (b1, t1) = pts[i], pts[i + 1]
-    slope = math.log(t1 / t0) / math.log(b1 / b0)
-    return t0 * (bits / b0) ** slope
+    """BPSW cost on a sieve survivor of ``bits`` bits on the route ``_bpsw`` takes."""
+    return _bpsw.test_cost_seconds(bits)
 
 
 def sieve_bound(a: int, span: int) -> int:

@@ -85,19 +85,19 @@ def _is_prime_array(arr: np.ndarray, threads: int, name: str) -> np.ndarray:
         return _is_prime_u64_array(arr.astype(np.uint64), threads)
     if kind == "O":
         flat = arr.reshape(-1)
-        ints = [as_int(v, f"{name}[{i}]") for i, v in enumerate(flat)]
+        ints = [v if type(v) is int else as_int(v, f"{name}[{i}]") for i, v in enumerate(flat)]
         return _is_prime_list(ints, threads).reshape(arr.shape)
     raise TypeError(f"{name} must hold integers, not {arr.dtype} values")
 
 
 def _is_prime_list(ints: list, threads: int) -> np.ndarray:
     """Primality of validated Python ints: the u64 ones in one batch call, the big ones through
-    the prefilter and then BPSW in batches (``_bpsw.bpsw_many``: eight per IFMA call)."""
+    ``_bpsw.is_prime_many`` (trial division in C, then BPSW in the lanes, eight at a time)."""
     small = np.fromiter((v if 0 <= v <= U64_MAX else 0 for v in ints), dtype=np.uint64, count=len(ints))
     res = _is_prime_u64_array(small, threads)
-    big = [i for i, v in enumerate(ints) if v > U64_MAX and _survives_prefilter(v)]
+    big = [i for i, v in enumerate(ints) if v > U64_MAX]
     if big:
-        res[np.asarray(big)] = _bpsw.bpsw_many([ints[i] for i in big], threads)
+        res[np.asarray(big)] = _bpsw.is_prime_many([ints[i] for i in big], threads)
     return res
 
 
@@ -128,7 +128,7 @@ def is_prime(n, *, threads=None):
         return _is_prime_array(n, t, "n")
     if isinstance(n, (list, tuple)):
         t = resolve_threads(threads)
-        ints = [as_int(v, f"n[{i}]") for i, v in enumerate(n)]
+        ints = [v if type(v) is int else as_int(v, f"n[{i}]") for i, v in enumerate(n)]
         return _is_prime_list(ints, t)
     if threads is not None:
         resolve_threads(threads)  # validate even when unused
@@ -149,7 +149,7 @@ def next_prime(n) -> int:
         if p:
             return int(p)
         n = U64_MAX  # no prime in (n, 2**64): continue from there
-    if _bpsw.USE_IFMA and n.bit_length() < _bpsw.MAX_BITS:
+    if _bpsw.lanes_active() and n.bit_length() < _bpsw.max_bits():
         return _next_prime_big(n)
     return int(gmpy2.next_prime(n))
 
@@ -202,6 +202,6 @@ def prev_prime(n) -> int:
         if n == TWO64:
             return int(_primality.prev_prime_u64(U64_MAX))  # 2**64 - 1 is composite
         return int(_primality.prev_prime_u64(n))
-    if _bpsw.USE_IFMA and n.bit_length() <= _bpsw.MAX_BITS:
+    if _bpsw.lanes_active() and n.bit_length() <= _bpsw.max_bits():
         return _prev_prime_big(n)
     return int(gmpy2.prev_prime(n))

@@ -8,9 +8,15 @@ likely (rejection sampling on i.i.d. uniform candidates), with no autoregressive
   (Lemire's method) on the mod-30030 wheel, branch-free trial division, base-2 strong tests four
   in lockstep and the Lucas half of BPSW (its module docstring argues why the law stays exact).
 * Above, ``big_random_prime`` draws wheel indices from the Generator's raw 64-bit words with
-  rejection (never by float scaling), prefilters residues by 7..29 and tests the survivors with
-  BPSW eight at a time (``nextdigit._bpsw``: the AVX-512 IFMA lanes where the CPU has them, GMP
-  otherwise), keeping the first prime in draw order.
+  rejection (never by float scaling) and keeps the first prime in draw order.  On the lanes'
+  routes the whole loop runs in C (``nextdigit._lanes.BigSearch``, ``nd_bigsearch.h``): trial
+  division by the odd primes below a bound B (``_bpsw.rough_bound``, 2**12-2**13 at 100 digits)
+  and the base-2 strong test eight at a time in the BPSW lanes (IFMA, AVX2 or portable C), the
+  strong Lucas test of the first candidate that passes (``_bpsw._lucas_many``).  On the GMP
+  route, and as the reference, the same loop in Python (``_big_random_prime_loop``: a residue
+  prefilter 7..29 and ``_bpsw.first_prime`` on batches of eight).  Both give the same prime for
+  the same seed and leave the generator in the same state (the C loop counts the Python loop's
+  batches to consume the same words), so the route changes the speed, never the stream.
 
 ``nextdigit.tasks.primes.RandomizedPrimeModel`` (the stateless autoregressive sampler) calls the
 same engines for every digit.
@@ -22,7 +28,7 @@ from concurrent.futures import Executor
 
 import numpy as np
 
-from . import _bpsw, _randprime
+from . import _bpsw, _lanes, _randprime
 from ._util.rng import as_generator
 from ._util.validate import U64_MAX, as_int, check_base, check_digits
 
@@ -39,12 +45,32 @@ def _check_digits_base(digits, base) -> tuple[int, int]:
 def big_random_prime(lo: int, hi: int, gen) -> int:
     """Uniform prime in [lo, hi) for lo > 30: exactly uniform candidates on the numbers
     coprime to 30 (an index into the mod-30 wheel from the aligned block below lo, rejected
-    outside [lo, hi)), a residue prefilter (7..29), then BPSW on the survivors in batches of
-    eight (``_bpsw.first_prime``: the IFMA lanes test eight at once), taking the first prime
-    in draw order.  Every prime of the interval is a candidate and the candidates are
-    independent, so the first prime drawn is uniform; the candidates drawn after it in the
-    same batch are discarded unseen.  (Candidates below 2**64, when [lo, hi) straddles it,
-    stay in the same batches, so "first in draw order" holds across the boundary.)"""
+    outside [lo, hi)), taking the first prime in draw order.  Every prime of the interval is a
+    candidate and the candidates are independent, so the first prime drawn is uniform; the
+    candidates drawn after it are discarded unseen.  (Candidates below 2**64, when [lo, hi)
+    straddles it, stay in the same order, so "first in draw order" holds across the boundary.)
+    The search runs in C on the lanes' routes (module docstring), in Python on GMP's."""
+    route = _bpsw.ROUTE
+    top = (hi - 1).bit_length()
+    if route == "gmp" or top > _bpsw.max_bits() or hi <= 1 << 64 or lo <= 1 << 16:
+        return _big_random_prime_loop(lo, hi, gen)
+    base = lo - lo % 30
+    slots = ((hi - 1 - base) // 30 + 1) * 8
+    bound = max(31, min(_bpsw.rough_bound(top), 1 << 16))
+    # small batches go to the portable route, where that route takes numbers of this size
+    min_fill = _bpsw.MIN_FILL[route] if top <= _bpsw.max_bits("portable") else 1
+    search = _lanes.BigSearch(route, lo, hi, base, slots, (slots - 1).bit_length(), gen, bound, min_fill)
+    while True:
+        c, proven = search.next()
+        if proven or _bpsw._lucas_many([c], 1, route)[0]:
+            search.finish()
+            return c
+
+
+def _big_random_prime_loop(lo: int, hi: int, gen) -> int:
+    """``big_random_prime`` in Python: a residue prefilter (7..29), then BPSW on the survivors
+    in batches of eight (``_bpsw.first_prime``), the first prime in draw order.  The GMP
+    route's search and the reference the C search reproduces word for word."""
     base = lo - lo % 30
     slots = ((hi - 1 - base) // 30 + 1) * 8          # >= 8
     # wheel indices: k random bits from the bit generator's raw words, rejected >= slots
@@ -55,7 +81,7 @@ def big_random_prime(lo: int, hi: int, gen) -> int:
     raw = gen.bit_generator.random_raw
     wheel, pre, lanes = _WHEEL30, _P7_29, _bpsw.LANES
     top = (hi - 1).bit_length()
-    nl = (top + 63) // 64 if top <= _bpsw.MAX_BITS else None     # every candidate is < hi
+    nl = (top + 63) // 64 if top <= _bpsw.max_bits() else None     # every candidate is < hi
     gcd, from_bytes = math.gcd, int.from_bytes
     batch = []
     while True:
