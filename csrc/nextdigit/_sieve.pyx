@@ -34,9 +34,9 @@ Layer 1 -- segments, sizes from the CPU
 The window is cut into segments of ``S`` bytes (``30 S`` integers), each sieved by the layers
 below and then *consumed* (counted, listed, or split into histogram buckets).  The L1d and L2
 sizes are read at import (``sysconf``, else ``/sys/devices/system/cpu/cpu0/cache``, else 32 KiB
-and 256 KiB; ``cache_sizes()``).  ``S`` is the power of two nearest above ``2 sqrt(limit)`` in
-``[L1, L2 / 2]`` (primesieve: sieve size ``2 sqrt(stop)`` between the L1 and about the L2 size
-[ps config.hpp]): 256 KiB for [0, 1e10), 512 KiB at 1e15 and 1e18 on this machine.  The tiers of
+and 256 KiB; ``cache_sizes()``).  ``S`` (bytes) is the smallest power of two ``>= 2 * limit`` (2 sqrt(hi)),
+clamped to ``[L1, L2 / 2]`` (primesieve: sieve size ``sqrt(stop) * FACTOR_SIEVESIZE`` between the
+L1 and about the L2 size [ps config.hpp]): 256 KiB for [0, 1e10), 512 KiB at 1e15 and 1e18 on this machine.  The tiers of
 sieving primes follow from the sizes: small ``p <= L1 / 5`` (9830 here), medium ``p <= 3 S``,
 big above (primesieve's FACTOR_ERATSMALL = 0.2 and FACTOR_ERATMEDIUM = 3 [ps config.hpp]).
 Memory is one segment per thread plus 8 bytes per sieving prime in flight (medium lists and
@@ -73,9 +73,8 @@ A medium prime hits a segment a few to a few hundred times; what costs is enteri
 its crossing code.  The primes live in 64 lists, one per wheel state ``(r, w)`` of their next
 multiple; each list is crossed by code specialised for its state (the masks and the entry point
 of the unrolled cycle are constants), and each prime is appended to the list of the state it ends
-in for the next segment.  [ps: sorting medium sieving primes by wheel index "improves
-performance by up to 30% for sieving primes that have only a few multiple occurrences per
-segment".]  Lists are chains of 4 KiB blocks from a per-thread pool.  Measured: 0.31 s for
+in for the next segment.  [ps: sorting medium sieving primes by wheel index "gives a
+speedup of about 20% for medium sieving primes that have a few multiples per segment".]  Lists are chains of 4 KiB blocks from a per-thread pool.  Measured: 0.31 s for
 [0, 1e10) (primes 9830..1e5), 0.13 s at 1e15 and at 1e18 (primes 9830..1.5e6).
 
 Layer 5 -- big primes (p > 3 S): the bucket sieve
