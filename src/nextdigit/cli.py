@@ -220,9 +220,41 @@ def cmd_tvd(args):
     return 0
 
 
+def cmd_train_uniform(args):
+    """``nextdigit experiment train-uniform`` (``nextdigit.lm.training.train_uniform``)."""
+    from .analysis.experiments import format_table
+
+    try:
+        from .lm.training import plot_train_uniform, train_uniform
+    except ImportError as exc:  # pragma: no cover - nextdigit.lm imports neither torch nor transformers
+        raise RuntimeError(f"train-uniform needs the lm extra: {exc}") from None
+    digits = args.digits or [4]
+    if len(digits) != 1:
+        raise ValueError("train-uniform runs one --digits value at a time")
+    task = args.task or ("prime" if digits[0] < 6 else "number")
+    try:
+        result = train_uniform(task, digits[0], samples=args.samples, steps=args.steps, batch_size=args.batch_size,
+                               audit_every=args.audit_every, seed=0 if args.seed is None else args.seed,
+                               model=args.model_size, progress=_want_progress(args))
+    except ImportError as exc:
+        raise RuntimeError(f"train-uniform needs the lm extra (torch, transformers, tokenizers): {exc}") from None
+    lines = [format_table(result)]
+    c = result["config"]
+    lines.append(f"{c['digits']}-digit {c['task']}s ({c['support']} answers); GPT-2 {c['model']}; {c['steps']} steps x "
+                 f"batch {c['batch_size']}, lr {c['lr']}; seeds {c['seeds']}; "
+                 f"{result['compute']['seconds']:.0f} s on {result['compute']['torch_threads']} torch thread(s)")
+    _emit(args, result, lines)
+    if args.plot:
+        plot_train_uniform(result, args.plot)
+        print(f"wrote {args.plot}", file=sys.stderr)
+    return 0
+
+
 def cmd_experiment(args):
     from .analysis.experiments import EXPERIMENTS, format_table
 
+    if args.name == "train-uniform":
+        return cmd_train_uniform(args)
     func = EXPERIMENTS[args.name]
     kwargs = {}
     if args.name != "gpt4-footnote":
@@ -243,6 +275,22 @@ def cmd_experiment(args):
         result = func(**kwargs)
     _emit(args, result, [format_table(result)])
     _maybe_plot(args, result)
+    return 0
+
+
+def cmd_audit(args):
+    """``nextdigit audit``: the exact law of a local model's decoding (``nextdigit.lm.audit``)."""
+    try:
+        from .lm.audit import cli_audit
+    except ImportError as exc:  # pragma: no cover - nextdigit.lm imports neither torch nor transformers
+        raise RuntimeError(f"nextdigit audit needs the lm extra: {exc}") from None
+    payload, lines = cli_audit(args.model, task=args.task, digits=args.digits, prompt=args.prompt, mode=args.mode,
+                               temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, lead=args.lead,
+                               max_nodes=args.max_nodes, samples=args.samples, seed=args.seed,
+                               show_distortion=args.distortion, plot=args.plot)
+    _emit(args, payload, lines)
+    if args.plot:
+        print(f"wrote {args.plot}", file=sys.stderr)
     return 0
 
 
@@ -313,14 +361,39 @@ def build_parser() -> argparse.ArgumentParser:
     add_scale(sp)
     sp = add("experiment", cmd_experiment, "run one of the essay's experiments")
     sp.add_argument("name", choices=["li-tvd", "first-digit", "library-bias", "gpt4-footnote", "attack", "polyroots",
-                                     "twenty-questions", "sudoku"])
+                                     "twenty-questions", "sudoku", "train-uniform"])
     sp.add_argument("--digits", type=int, nargs="*",
-                    help="the n values to run (twenty-questions: the m values; sudoku: grid sides 4 6 8 9)")
+                    help="the n values to run (twenty-questions: the m values; sudoku: grid sides 4 6 8 9; "
+                    "train-uniform: one n)")
     sp.add_argument("--plot", metavar="FILE.png", help="also save a plot (needs matplotlib)")
     sp.add_argument("--quiet", action="store_true", help="no progress bar")
     sp.add_argument("--seed", type=int, default=None,
-                    help="seed of the random rows (li-tvd, attack, polyroots, twenty-questions, sudoku)")
+                    help="seed of the random rows (li-tvd, attack, polyroots, twenty-questions, sudoku), of the "
+                    "samples, initialisation and batches (train-uniform)")
     add_scale(sp)
+    tu = sp.add_argument_group("train-uniform (needs the lm extra)")
+    tu.add_argument("--task", choices=["prime", "number"], default=None,
+                    help="uniform n-digit primes or numbers (default: prime below 6 digits)")
+    tu.add_argument("--samples", type=int, default=1000, help="exact samples of (a) and (b); (c) gets ten times more")
+    tu.add_argument("--steps", type=int, default=1500, help="AdamW steps of every run")
+    tu.add_argument("--batch-size", type=int, default=64, help="answers per step")
+    tu.add_argument("--audit-every", type=int, default=150, help="exact audit every this many steps")
+    tu.add_argument("--model-size", choices=["tiny", "small", "medium"], default="small", help="the GPT-2's size")
+    sp = add("audit", cmd_audit, "the exact law a local language model's decoding induces on n-digit answers")
+    sp.add_argument("--model", required=True, metavar="DIR", help="a local save_pretrained directory (loaded offline)")
+    sp.add_argument("--task", required=True, choices=["prime", "number"])
+    sp.add_argument("--digits", type=int, required=True, help="length n of the answers")
+    sp.add_argument("--prompt", default=None, help="text before the answer (default: the model's BOS token)")
+    sp.add_argument("--lead", default="", help="text between the prompt and the digits (e.g. ' ')")
+    sp.add_argument("--mode", choices=["plain", "mask", "teacher"], default="plain")
+    sp.add_argument("--temperature", type=float, default=1.0, help="0 = greedy")
+    sp.add_argument("--top-k", type=int, default=None)
+    sp.add_argument("--top-p", type=float, default=None)
+    sp.add_argument("--max-nodes", type=int, default=1 << 22, help="node budget of the exact walk")
+    sp.add_argument("--samples", type=int, default=None, help="Monte Carlo with this many samples instead of the walk")
+    sp.add_argument("--seed", type=int, default=0, help="seed of the Monte Carlo sampler")
+    sp.add_argument("--distortion", action="store_true", help="rejection sampling vs mask vs teacher, exactly")
+    sp.add_argument("--plot", metavar="FILE.png", help="first digit and top answers against the target (matplotlib)")
     sp = add("bench", cmd_bench, "run the benchmark suite (pytest-benchmark)")
     sp.add_argument("--path", help="the benchmarks directory (default ./benchmarks)")
     sp.add_argument("-k", help="pytest -k expression to select benchmarks")

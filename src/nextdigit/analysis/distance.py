@@ -265,8 +265,16 @@ def monte_carlo_tvd(model, support_size: int, samples: int = 1000, rng=None, *, 
     seeds = seed_sequences(rng, len(sizes))
     tasks = [(_mc_terms, (model, support_size, c, s, in_support)) for c, s in zip(sizes, seeds)]
     terms = np.array([t for part in run_tasks(tasks, key, executor, checkpoint, progress, "chunks") for t in part])
+    return mc_tvd_interval(terms, z)
+
+
+def mc_tvd_interval(terms, z: float = 2.576):
+    """The Monte-Carlo TVD estimate from its per-sample terms ``(1 - u(x)/p(x))_+`` (1 off the
+    support): ``(mean, (low, high))``, a normal interval at ``z`` clipped to [0, 1] (shared by
+    ``monte_carlo_tvd`` and ``nextdigit.lm.monte_carlo``)."""
+    terms = np.asarray(terms, dtype=np.float64)
     est = float(terms.mean())
-    half = z * float(terms.std(ddof=1)) / math.sqrt(samples) if samples > 1 else math.inf
+    half = z * float(terms.std(ddof=1)) / math.sqrt(len(terms)) if len(terms) > 1 else math.inf
     return est, (max(0.0, est - half), min(1.0, est + half))
 
 

@@ -24,6 +24,18 @@ Processors (``nextdigit.lm.processors``)
 Generation (``nextdigit.lm.generation``)
     ``generate_exact`` (``generate`` with every warper off), ``check_generation_config``,
     ``EXACT_SAMPLING``, ``LLAMA_CPP_EXACT``.
+Audits (``nextdigit.lm.audit``)
+    ``audit(model, task, prompt)`` -> ``AuditResult``: the exact law a model's decoding (plain
+    with temperature / top-k / top-p, mask, teacher) induces on the answers, by walking the token
+    tree with batched forward passes (TVD, KL, entropy, off-support mass, mode, first digit);
+    ``distortion`` (rejection sampling vs mask vs teacher, exactly); ``monte_carlo`` (sampled,
+    with intervals, beyond the node budget).
+Training (``nextdigit.lm.training``)
+    ``teacher_dataset(task, tokenizer, prefixes=...)`` -> ``TeacherDataset``: answer prefixes
+    (sampled, the whole tree, or given) with their exact next-token laws (sparse ids, integer
+    counts); ``.npz`` / Parquet / ``torch`` Dataset.  ``train`` (cross-entropy on samples, or
+    against the exact law at every prefix, with exact audits), ``train_uniform`` (the experiment
+    ``nextdigit experiment train-uniform``), ``hidden_seed`` (the hidden-seed workaround, trained).
 Toys (``nextdigit.lm.toy``)
     offline tokenizers of the three kinds and tiny random GPT-2 models (tests, examples).
 
@@ -32,11 +44,13 @@ imported lazily inside the functions that need them (importing ``nextdigit.lm`` 
 them); the rest of nextdigit never imports this package.  It never counts primes itself: it asks
 ``nextdigit.counting`` (``prime_histogram``, ``primes_between``) and the task models.
 """
+from .audit import AuditResult, Decoding, DistortionResult, MonteCarloResult, audit, distortion, monte_carlo
 from .generation import EXACT_SAMPLING, LLAMA_CPP_EXACT, GenerationResult, check_generation_config, generate_exact
 from .laws import MAX_SUPPORT, ChunkTokenLaw, SparseBatch, TokenLaw, TrieTokenLaw, token_law
 from .processors import (MaskLogitsProcessor, NumpyLogitsProcessor, TeacherLogitsProcessor, VLLMLogitsProcessor,
                          teacher_tvd_bound)
 from .tokenization import AnswerFormat, NumberTokenization, as_codec, detect_tokenization
+from .training import TeacherDataset, sample_answers, teacher_dataset
 
 __all__ = [
     "NumberTokenization", "AnswerFormat", "detect_tokenization", "as_codec",
@@ -44,4 +58,6 @@ __all__ = [
     "TeacherLogitsProcessor", "MaskLogitsProcessor", "NumpyLogitsProcessor", "VLLMLogitsProcessor",
     "teacher_tvd_bound",
     "generate_exact", "check_generation_config", "GenerationResult", "EXACT_SAMPLING", "LLAMA_CPP_EXACT",
+    "audit", "distortion", "monte_carlo", "Decoding", "AuditResult", "DistortionResult", "MonteCarloResult",
+    "teacher_dataset", "TeacherDataset", "sample_answers",
 ]

@@ -63,7 +63,7 @@ from .._util.validate import as_int, check_digits
 from ..primality import is_prime
 from .tokenization import (AnswerFormat, NumberTokenization, TokenizerCodec, as_codec, resolve_tokenization)
 
-__all__ = ["TokenLaw", "ChunkTokenLaw", "TrieTokenLaw", "SparseBatch", "token_law", "MAX_SUPPORT",
+__all__ = ["TokenLaw", "ChunkTokenLaw", "TrieTokenLaw", "SparseBatch", "TreeLevel", "token_law", "MAX_SUPPORT",
            "HIST_BUCKETS", "DEEP_SPAN", "CACHE_BUCKETS"]
 
 MAX_SUPPORT = 10**6          # general-BPE laws tokenize the support: at most this many strings
@@ -113,6 +113,53 @@ class SparseBatch:
 
     def __repr__(self) -> str:
         return f"SparseBatch({len(self)} rows, {int(self.indptr[-1])} entries)"
+
+
+class TreeLevel:
+    """One depth of the canonical token tree as arrays (what an audit's breadth-first walk
+    expands): ``tokens`` (m, depth) int64 answer prefixes, ``counts`` (m,) answers below each
+    node (uint64, or Python ints in an object array; proportional weights for a lifted model),
+    ``complete`` (m,) True for whole answers, and ``state``, the law's own description of the
+    nodes (chunk laws: the digits so far as an integer; trie laws: row ranges)."""
+
+    __slots__ = ("tokens", "counts", "complete", "state")
+
+    def __init__(self, tokens, counts, complete, state):
+        self.tokens = tokens
+        self.counts = counts
+        self.complete = complete
+        self.state = state
+
+    def __len__(self) -> int:
+        return len(self.complete)
+
+    @property
+    def depth(self) -> int:
+        return self.tokens.shape[1]
+
+    def __repr__(self) -> str:
+        return f"TreeLevel({len(self)} nodes at depth {self.depth}, {int(self.complete.sum())} complete)"
+
+
+def _value_array(vals, n: int) -> np.ndarray:
+    if n <= 18:
+        return np.array(vals, dtype=np.int64)
+    out = np.empty(len(vals), dtype=object)
+    out[:] = [int(v) for v in vals]
+    return out
+
+
+def _take_counts(counts, idx):
+    return counts[idx] if counts.dtype != object else np.array(counts[idx], dtype=object)
+
+
+def _segments(starts, stops):
+    """(segment index, position) of every element of the ranges [starts[i], stops[i])."""
+    lens = stops - starts
+    total = int(lens.sum())
+    seg = np.repeat(np.arange(len(starts)), lens)
+    pos = np.arange(total) - np.repeat(np.cumsum(lens) - lens, lens) + np.repeat(starts, lens)
+    return seg, pos
 
 
 def _as_prefix(prefix, name: str = "prefix") -> tuple:
@@ -251,6 +298,40 @@ class TokenLaw:
         """Number of answers whose canonical tokenization starts with ``prefix`` (a Python int;
         ``exact_counts`` laws only)."""
         raise NotImplementedError
+
+    # -- the tree as arrays (audits) -------------------------------------------------------------
+    def tree_root(self) -> TreeLevel:
+        """The root of the canonical token tree (the empty answer) as a ``TreeLevel``."""
+        count = self.count(()) if self.exact_counts else 1
+        return TreeLevel(np.zeros((1, 0), np.int64), _count_array([count]), np.zeros(1, bool), [()])
+
+    def tree_children(self, level: TreeLevel) -> tuple[TreeLevel, np.ndarray]:
+        """The children of the incomplete nodes of ``level`` (every canonical next token with a
+        positive count), grouped by parent, and for each child the index of its parent.  This
+        generic version asks ``next_token_counts_batch``; the chunk and trie laws override it with
+        array code (no Python work per node)."""
+        prefixes = [tuple(int(t) for t in row) for row in level.tokens]
+        batch = self.next_token_counts_batch(prefixes)
+        parents, toks, counts = [], [], []
+        for i, (ids, cs) in enumerate(batch):
+            if level.complete[i]:
+                continue
+            parents += [i] * len(ids)
+            toks += [int(t) for t in ids]
+            counts += [int(c) for c in cs]
+        parent = np.array(parents, dtype=np.int64)
+        tok = np.array(toks, dtype=np.int64)
+        tokens = np.concatenate([level.tokens[parent], tok[:, None]], axis=1)
+        prefs = [tuple(r) for r in tokens.tolist()]
+        complete = self.next_token_counts_batch(prefs).complete if prefs else np.zeros(0, bool)
+        return TreeLevel(tokens, _count_array(counts), np.asarray(complete, bool), prefs), parent
+
+    def tree_values(self, level: TreeLevel, idx) -> np.ndarray:
+        """The answers of the complete nodes ``idx`` of ``level`` as integers (every answer has
+        ``digits`` digits, so ``str(v).zfill(digits)`` is its text): int64, or Python ints in an
+        object array beyond 18 digits."""
+        vals = [int(self.answer_text(level.tokens[i].tolist())) for i in np.atleast_1d(idx)]
+        return _value_array(vals, self.digits)
 
     def encode(self, digits) -> list[int]:
         """The canonical token ids of the answer ``digits`` (a digit string), end included."""
@@ -688,6 +769,57 @@ class ChunkTokenLaw(TokenLaw):
         T = self.max_length                      # every answer has the same number of tokens here
         return [T if len(r) >= T and self._ends(_as_prefix(r, "rows[i]")[:T]) else None for r in rows]
 
+    # -- the tree as arrays (audits) -------------------------------------------------------------
+    def tree_root(self) -> TreeLevel:
+        count = self.total if self.exact_counts else 1
+        return TreeLevel(np.zeros((1, 0), np.int64), _count_array([count]), np.zeros(1, bool),
+                         _value_array([0], self.digits))
+
+    def tree_children(self, level: TreeLevel) -> tuple[TreeLevel, np.ndarray]:
+        """Children by stage: a lead / stop / end token (one child, the parent's count), or a
+        chunk (the block counts of every node, one cached histogram row each)."""
+        d = level.depth
+        a, J, b = len(self.lead), len(self.lengths), len(self.stop)
+        live = np.flatnonzero(~level.complete)
+        vals = level.state
+        if a <= d < a + J:
+            j = d - a
+            ln = self.lengths[j]
+            vs = vals[live]
+            blocks = self._blocks(sorted({(j, int(v)) for v in vs}))
+            rows = [blocks[(j, int(v))] for v in vs]
+            mat = np.stack(rows) if rows else np.zeros((0, 10**ln), np.uint64)
+            pr, cv = np.nonzero(mat)
+            counts = mat[pr, cv]
+            counts = counts if counts.dtype == object else counts.astype(np.uint64)
+            parent = live[pr]
+            tok = self.table.ids[ln][cv]
+            if vals.dtype == object or self.digits > 18:
+                child_vals = np.empty(len(parent), dtype=object)
+                child_vals[:] = [int(vals[p]) * 10**ln + int(c) for p, c in zip(parent, cv)]
+            else:
+                child_vals = vals[parent] * 10**ln + cv
+        else:
+            if d < a:
+                t = self.lead[d]
+            elif d < a + J + b:
+                t = self.stop[d - a - J]
+            elif self.eos_id is not None and d == a + J + b:
+                t = self.eos_id
+            else:
+                live = live[:0]
+                t = 0
+            parent = live
+            tok = np.full(len(parent), t, dtype=np.int64)
+            counts = _take_counts(level.counts, parent)
+            child_vals = vals[parent]
+        tokens = np.concatenate([level.tokens[parent], tok.astype(np.int64)[:, None]], axis=1)
+        complete = np.full(len(parent), d + 1 == self.max_length, dtype=bool)
+        return TreeLevel(tokens, counts, complete, child_vals), parent
+
+    def tree_values(self, level: TreeLevel, idx) -> np.ndarray:
+        return level.state[np.atleast_1d(idx)]
+
     def _total_from(self, blocks) -> int:
         return sum(int(x) for x in blocks[(0, 0)])
 
@@ -836,6 +968,45 @@ class TrieTokenLaw(TokenLaw):
     def _ends(self, p: tuple) -> bool:
         lo, hi = self._range(p)
         return hi - lo == 1 and self.lens[lo] == len(p)
+
+    # -- the tree as arrays (audits) -------------------------------------------------------------
+    def tree_root(self) -> TreeLevel:
+        n = len(self.seqs)
+        count = self.cum[n] - self.cum[0]
+        return TreeLevel(np.zeros((1, 0), np.int64), _count_array([count]), np.zeros(1, bool),
+                         (np.array([0], np.int64), np.array([n], np.int64)))
+
+    def tree_children(self, level: TreeLevel) -> tuple[TreeLevel, np.ndarray]:
+        """Children of row ranges [lo, hi): the node starts of the next depth inside each range
+        (binary searches), each child's range ending at its next sibling's start."""
+        d = level.depth
+        lo, hi = level.state
+        live = np.flatnonzero(~level.complete)
+        empty = TreeLevel(np.zeros((0, d + 1), np.int64), np.zeros(0, np.uint64), np.zeros(0, bool),
+                          (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+        if d >= self.max_length or not len(live):
+            return empty, np.zeros(0, np.int64)
+        st = self.starts[d]
+        a = np.searchsorted(st, lo[live])
+        b = np.searchsorted(st, hi[live])
+        seg, pos = _segments(a, b)
+        starts = st[pos]
+        parent = live[seg]
+        last = np.ones(len(pos), dtype=bool)
+        last[:-1] = seg[1:] != seg[:-1]
+        ends = np.empty(len(pos), dtype=np.int64)
+        ends[:-1] = starts[1:]
+        ends[last] = hi[parent[last]]
+        tok = self.seqs[starts, d]
+        counts = self.cum[ends] - self.cum[starts]
+        counts = counts.astype(np.uint64) if counts.dtype != object else counts
+        complete = (ends - starts == 1) & (self.lens[starts] == d + 1)
+        tokens = np.concatenate([level.tokens[parent], tok[:, None]], axis=1)
+        return TreeLevel(tokens, counts, complete, (starts, ends)), parent
+
+    def tree_values(self, level: TreeLevel, idx) -> np.ndarray:
+        lo = level.state[0]
+        return _value_array([int(self.strings[int(r)]) for r in lo[np.atleast_1d(idx)]], self.digits)
 
     def _batch(self, prefixes):
         rows, complete = [], []

@@ -11,7 +11,10 @@ quick experiments (needs the ``lm`` extra):
   ``\\p{N}{1,3}`` and a WordLevel vocabulary holds every 1-3 digit string;
 * ``bpe_tokenizer()`` -- GPT-2 style: ByteLevel pre-tokenizer (digit runs ``' ?\\p{N}+'`` stay
   whole) and BPE merges trained here on random digit strings, so splits are irregular;
-* ``tiny_gpt2(tokenizer)`` -- a random GPT-2 of a few layers of width 32-64.
+* ``tiny_gpt2(tokenizer)`` -- a random GPT-2 of a few layers of width 32-64;
+* ``train_tiny(model, tokenizer, answers)`` -- a few hundred steps of next-token cross-entropy on
+  prompt + answer + end token (fixed seeds, CPU, seconds), so that a model is not uniform junk:
+  an audit (``nextdigit.lm.audit``) then finds what it learned.
 
 Every tokenizer has ``<eos>`` (``<|endoftext|>`` for the BPE one) as its end token and pad token.
 """
@@ -23,7 +26,7 @@ import numpy as np
 
 from .._util.validate import as_int
 
-__all__ = ["digit_tokenizer", "chunk_tokenizer", "bpe_tokenizer", "tiny_gpt2"]
+__all__ = ["digit_tokenizer", "chunk_tokenizer", "bpe_tokenizer", "tiny_gpt2", "train_tiny"]
 
 _TEXT = [ch for ch in string.printable if ch not in string.digits and ch not in "\r\x0b\x0c"]
 
@@ -103,3 +106,58 @@ def tiny_gpt2(tokenizer, seed: int = 0, *, n_layer: int = 2, n_embd: int = 32, n
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.generation_config.eos_token_id = eos
     return model
+
+
+def train_tiny(model, tokenizer, answers, prompt: str = "", *, steps: int = 300, batch_size: int = 32,
+               lr: float = 3e-3, seed: int = 0, lead: str = "", threads: int | None = 1) -> list:
+    """Train ``model`` in place for ``steps`` AdamW steps of next-token cross-entropy on
+    ``prompt`` + ``lead`` + answer + end token, the loss on the answer tokens (end included);
+    ``answers`` are digit strings, drawn with replacement, ``batch_size`` per step.
+
+    Reproducible: the batches come from ``numpy.random.default_rng(seed)``, dropout from a forked
+    torch RNG seeded with ``seed`` (the global torch RNG is left as it was), and the step runs on
+    ``threads`` torch threads (1 by default: float sums in a fixed order, so the same losses on
+    every run of one machine).  Returns the losses; the model is left in eval mode.
+    """
+    import torch
+
+    steps = as_int(steps, "steps")
+    batch_size = as_int(batch_size, "batch_size")
+    if steps < 0 or batch_size < 1:
+        raise ValueError(f"steps must be >= 0 and batch_size >= 1, got {steps} and {batch_size}")
+    answers = list(answers)
+    if not answers or not all(isinstance(a, str) and a.isdigit() for a in answers):
+        raise ValueError("answers must be a non-empty list of digit strings")
+    eos = tokenizer.eos_token_id
+    head = list(tokenizer(prompt)["input_ids"]) if prompt else []
+    rows = [head + list(tokenizer(lead + a, add_special_tokens=False)["input_ids"]) + [eos] for a in answers]
+    width = max(len(r) for r in rows)
+    ids = np.full((len(rows), width), tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos, np.int64)
+    labels = np.full((len(rows), width), -100, np.int64)
+    mask = np.zeros((len(rows), width), np.int64)
+    for i, r in enumerate(rows):
+        ids[i, :len(r)] = r
+        labels[i, len(head):len(r)] = r[len(head):]
+        mask[i, :len(r)] = 1
+    gen = np.random.default_rng(as_int(seed, "seed"))
+    old_threads = torch.get_num_threads()
+    losses = []
+    try:
+        if threads is not None:
+            torch.set_num_threads(as_int(threads, "threads"))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(as_int(seed, "seed"))
+            opt = torch.optim.AdamW(model.parameters(), lr=float(lr))
+            model.train()
+            for _ in range(steps):
+                pick = gen.integers(0, len(rows), size=batch_size)
+                x = torch.from_numpy(ids[pick])
+                out = model(input_ids=x, attention_mask=torch.from_numpy(mask[pick]), labels=torch.from_numpy(labels[pick]))
+                opt.zero_grad()
+                out.loss.backward()
+                opt.step()
+                losses.append(float(out.loss.detach()))
+    finally:
+        model.eval()
+        torch.set_num_threads(old_threads)
+    return losses
