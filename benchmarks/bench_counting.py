@@ -1,33 +1,45 @@
-"""Counting benchmarks: nextdigit.count_primes vs the primesieve CLI, one thread each.
+"""Counting benchmarks: nextdigit's segmented sieve vs the primesieve CLI, 1 and 2 threads.
 
-Groups (same interval within a group; primesieve's STOP is inclusive, so nextdigit counts
-``[start, stop + 1)``):
+Groups (same interval and thread count within a group; primesieve's STOP is inclusive, so
+nextdigit counts ``[start, stop + 1)``):
 
-* ``count [0,1e10]``            -- the full sieve with small sieving primes (all below 1e5);
-* ``count [1e15,1e15+1e9]``     -- the full sieve where most sieving primes are big (bucket sieve);
-* ``count [1e18,1e18+1e6]``     -- a short window high up: nextdigit's window mode (sieve to
-  2**16 + batch BPSW) against primesieve's full sieve, which must first generate the 50 million
-  sieving primes below 1e9.
+* ``count [0,1e10] t1`` / ``t2``          -- small sieving primes only (all below 1e5);
+* ``count [1e15,1e15+1e9] t1`` / ``t2``   -- most sieving primes big (bucket sieve);
+* ``count [1e18,1e18+1e9] t1`` / ``t2``   -- 50 million sieving primes, most of them hitting the
+  window at most once: generating and placing them is half the work;
+* ``count [1e18,1e18+1e6]``               -- a short window high up: nextdigit's window mode
+  (sieve to 2**16 + batch BPSW) against primesieve's full sieve;
+* ``histogram ... t1/t2``, ``primes_between ... t1/t2`` -- the same engine behind
+  ``prime_histogram`` and ``primes_between`` (nextdigit only: the 2-thread speed-up is the point).
+
+The peer is the ``primesieve`` command on PATH (Debian's primesieve-bin is 11.0), or the binary
+named by the environment variable ``NEXTDIGIT_PRIMESIEVE`` (e.g. primesieve 12 built from its
+public source outside the repo).  ``extra_info["version"]`` records which one ran.
 
 nextdigit's sieving-prime cache is cleared before every round, so both sides do the whole job.
-Run: ``pytest benchmarks/bench_counting.py --benchmark-enable`` (add ``--benchmark-json`` to
-keep the numbers).  ``extra_info`` holds the count and ns per integer of the interval.
+Run: ``python -m pytest benchmarks/bench_counting.py --benchmark-only -o addopts=""`` (add
+``--benchmark-json`` to keep the numbers; ``-k t2`` for the two-thread groups only).
+``extra_info`` holds the count and ns per integer of the interval.
 """
+import os
+import shutil
 import subprocess
 
+import numpy as np
 import pytest
 
 from nextdigit import counting
-from nextdigit.counting import count_primes
+from nextdigit.counting import count_primes, prime_histogram, primes_between
 
 from conftest import per_number, require_cli
 
-CASES = {
-    "count [0,1e10]": (0, 10**10, 3),
-    "count [1e15,1e15+1e9]": (10**15, 10**15 + 10**9, 5),
-    "count [1e18,1e18+1e6]": (10**18, 10**18 + 10**6, 10),
+INTERVALS = {
+    "[0,1e10]": (0, 10**10, 3, 455052511),
+    "[1e15,1e15+1e9]": (10**15, 10**15 + 10**9, 5, 28946421),
+    "[1e18,1e18+1e9]": (10**18, 10**18 + 10**9, 3, 24127085),
 }
-EXPECTED = {"count [0,1e10]": 455052511, "count [1e15,1e15+1e9]": 28946421, "count [1e18,1e18+1e6]": 24280}
+WINDOW = ("count [1e18,1e18+1e6]", 10**18, 10**18 + 10**6, 10, 24280)
+THREADS = (1, 2)
 
 
 def _cold():
@@ -38,35 +50,79 @@ def _cold():
     return (), {}
 
 
-@pytest.mark.parametrize("group", list(CASES))
-def test_nextdigit_sieve(benchmark, group):
+def _primesieve():
+    exe = os.environ.get("NEXTDIGIT_PRIMESIEVE") or shutil.which("primesieve")
+    if not exe or not os.path.exists(exe):
+        require_cli("primesieve")                       # skips with the install hint
+    out = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip().splitlines()
+    return exe, (out[0] if out else "primesieve")
+
+
+@pytest.mark.parametrize("threads", THREADS)
+@pytest.mark.parametrize("interval", list(INTERVALS))
+def test_nextdigit_sieve(benchmark, interval, threads):
     """The sieve itself (mode forced: the automatic route may take prime_pi instead)."""
-    start, stop, rounds = CASES[group]
-    benchmark.group = group
-    mode = "window" if group.startswith("count [1e18") else "sieve"
-    result = benchmark.pedantic(lambda: count_primes(start, stop + 1, threads=1, _mode=mode), setup=_cold,
+    start, stop, rounds, expected = INTERVALS[interval]
+    benchmark.group = f"count {interval} t{threads}"
+    result = benchmark.pedantic(lambda: count_primes(start, stop + 1, threads=threads, _mode="sieve"), setup=_cold,
                                 rounds=rounds, iterations=1, warmup_rounds=1)
-    assert result == EXPECTED[group]
+    assert result == expected
     per_number(benchmark, stop - start + 1)
 
 
-@pytest.mark.parametrize("group", list(CASES))
-def test_nextdigit_auto_route(benchmark, group):
-    """What a user gets from count_primes: sieve, window or prime_pi differences (caches cleared)."""
-    start, stop, rounds = CASES[group]
-    benchmark.group = group
-    result = benchmark.pedantic(lambda: count_primes(start, stop + 1, threads=1), setup=_cold,
-                                rounds=rounds, iterations=1, warmup_rounds=1)
-    assert result == EXPECTED[group]
-
-
-@pytest.mark.parametrize("group", list(CASES))
-def test_primesieve_cli(benchmark, group):
-    exe = require_cli("primesieve")
-    start, stop, rounds = CASES[group]
-    benchmark.group = group
-    cmd = [exe, str(start), str(stop), "-t1", "-c", "-q"]
+@pytest.mark.parametrize("threads", THREADS)
+@pytest.mark.parametrize("interval", list(INTERVALS))
+def test_primesieve_cli(benchmark, interval, threads):
+    exe, version = _primesieve()
+    start, stop, rounds, expected = INTERVALS[interval]
+    benchmark.group = f"count {interval} t{threads}"
+    benchmark.extra_info["version"] = version
+    cmd = [exe, str(start), str(stop), f"-t{threads}", "-c", "-q"]
     out = benchmark.pedantic(lambda: subprocess.run(cmd, capture_output=True, text=True, check=True).stdout,
                              rounds=rounds, iterations=1, warmup_rounds=1)
-    assert int(out.split()[-1]) == EXPECTED[group]
+    assert int(out.split()[-1]) == expected
     per_number(benchmark, stop - start + 1)
+
+
+@pytest.mark.parametrize("contender", ["nextdigit window mode", "nextdigit auto route", "primesieve"])
+def test_short_window_high_up(benchmark, contender):
+    group, start, stop, rounds, expected = WINDOW
+    benchmark.group = group
+    if contender == "primesieve":
+        exe, version = _primesieve()
+        benchmark.extra_info["version"] = version
+        cmd = [exe, str(start), str(stop), "-t1", "-c", "-q"]
+        out = benchmark.pedantic(lambda: subprocess.run(cmd, capture_output=True, text=True, check=True).stdout,
+                                 rounds=rounds, iterations=1, warmup_rounds=1)
+        result = int(out.split()[-1])
+    else:
+        mode = "window" if contender == "nextdigit window mode" else None
+        result = benchmark.pedantic(lambda: count_primes(start, stop + 1, threads=1, _mode=mode), setup=_cold,
+                                    rounds=rounds, iterations=1, warmup_rounds=1)
+    assert result == expected
+    per_number(benchmark, stop - start + 1)
+
+
+@pytest.mark.parametrize("threads", THREADS)
+@pytest.mark.parametrize("interval", list(INTERVALS))
+def test_nextdigit_histogram(benchmark, interval, threads):
+    """prime_histogram with 1000 buckets over the interval (one sieve pass)."""
+    start, stop, rounds, expected = INTERVALS[interval]
+    benchmark.group = f"histogram {interval} 1000 buckets"
+    width = (stop + 1 - start) // 1000
+    h = benchmark.pedantic(lambda: prime_histogram(start, width, 1000, threads=threads, _mode="sieve"), setup=_cold,
+                           rounds=rounds, iterations=1, warmup_rounds=1)
+    assert int(h.sum()) == expected
+    benchmark.extra_info["threads"] = threads
+
+
+@pytest.mark.parametrize("threads", THREADS)
+@pytest.mark.parametrize("interval", ["[1e15,1e15+1e9]", "[1e18,1e18+1e9]"])
+def test_nextdigit_primes_between(benchmark, interval, threads):
+    """primes_between: the same sieve, every prime written to a uint64 array."""
+    start, stop, rounds, expected = INTERVALS[interval]
+    benchmark.group = f"primes_between {interval}"
+    arr = benchmark.pedantic(lambda: primes_between(start, stop + 1, threads=threads, _mode="sieve"), setup=_cold,
+                             rounds=rounds, iterations=1, warmup_rounds=1)
+    assert arr.shape == (expected,) and arr.dtype == np.uint64
+    benchmark.extra_info["threads"] = threads

@@ -18,15 +18,16 @@ import nextdigit
 from conftest import ROUTES, bpsw_route
 
 
+@pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("contender", ["nextdigit prefix_table depth 5", "plain count_primes"])
-def test_next_digit_table_10_digits(benchmark, contender):
-    benchmark.group = "next-digit table, 10-digit primes"
+def test_next_digit_table_10_digits(benchmark, contender, threads):
+    benchmark.group = f"next-digit table, 10-digit primes t{threads}"
     if contender == "plain count_primes":
-        res = benchmark.pedantic(lambda: nextdigit.count_primes(10**9, 10**10, threads=1, _mode="sieve"),
+        res = benchmark.pedantic(lambda: nextdigit.count_primes(10**9, 10**10, threads=threads, _mode="sieve"),
                                  rounds=3, iterations=1)
         assert res == 404204977
     else:
-        tables = benchmark.pedantic(lambda: nextdigit.prefix_table(10, 5, threads=1), rounds=3, iterations=1)
+        tables = benchmark.pedantic(lambda: nextdigit.prefix_table(10, 5, threads=threads), rounds=3, iterations=1)
         assert int(tables[0].sum()) == 404204977
         assert [t.shape[0] for t in tables] == [1, 9, 90, 900, 9000, 90000]
 

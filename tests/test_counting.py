@@ -103,12 +103,10 @@ def test_tiny_segments_exercise_every_layer(small_primes, seg_bytes, small_max, 
     borders; the result must not change."""
     rng = np.random.default_rng(seg_bytes)
     P = small_primes
-    sp = C._sieving_primes(4000)
     for _ in range(30):
         a = int(rng.integers(0, 10**7 - 10**6))
         b = a + int(rng.integers(1, 10**6))
-        got = _sieve.run(0, np.array([a], np.uint64), np.array([b - 1], np.uint64), sp,
-                         seg_bytes=seg_bytes, chunk_bytes=64, small_max=small_max, med_max=med_max)
+        got = _sieve.run(0, a, b - 1, seg_bytes=seg_bytes, chunk_bytes=64, small_max=small_max, med_max=med_max)
         assert got == np.searchsorted(P, b) - np.searchsorted(P, a), (a, b)
 
 
@@ -192,10 +190,150 @@ def test_window_and_sieve_modes_agree(a, span):
 def test_kernel_confirm_mode_agrees():
     """The in-kernel confirmation (is_prime_u64 per survivor) against the full sieve."""
     a, b = 10**15, 10**15 + 200000
-    sp = C._sieving_primes(1 << 12)
-    got = _sieve.run(0, np.array([a], np.uint64), np.array([b - 1], np.uint64), sp,
-                     confirm=True, confirm_above=(1 << 24))
+    got = _sieve.run(0, a, b - 1, limit=1 << 12, confirm=True, confirm_above=(1 << 24))
     assert got == count_primes(a, b, _mode="sieve")
+
+
+# --------------------------------------------------------------------------------------------
+# The sieve kernel itself: every layer, piece split, thread count and vector path
+# --------------------------------------------------------------------------------------------
+def _numpy_window(a: int, b: int, base: np.ndarray) -> np.ndarray:
+    """The primes in [a, b) by a plain numpy sieve of the window (base: every prime <= sqrt(b))."""
+    s = np.ones(b - a, dtype=bool)
+    for p in base[base * base < b].tolist():
+        s[max(p * p, (a + p - 1) // p * p) - a :: p] = False
+    s[: max(0, min(2, b) - a)] = False
+    return np.flatnonzero(s).astype(np.uint64) + np.uint64(a)
+
+
+@pytest.mark.parametrize("center", [0, 10**7, 10**10, 2**40, 10**13])
+def test_kernel_random_windows_against_numpy(small_primes, center):
+    """Random windows (fixed seed; most shorter than one segment, some spanning many) against a
+    plain numpy sieve: counts, lists and histograms, on 1 and 2 threads and 1..5 pieces."""
+    rng = np.random.default_rng(center + 19)
+    for _ in range(12 if center < 2**40 else 4):      # high up the numpy sieve itself is slow
+        a = center + int(rng.integers(0, 10**6))
+        b = a + int(rng.integers(1, 10 ** int(rng.integers(1, 7))))
+        ref = _numpy_window(a, b, small_primes)
+        for threads, pieces, rr in ((1, 0, -1), (2, 0, -1), (2, int(rng.integers(2, 6)), 0), (1, 3, 0), (2, 0, 1)):
+            kw = dict(threads=threads, pieces=pieces, rr=rr)
+            assert _sieve.run(0, a, b - 1, **kw) == len(ref), (a, b, kw)
+            assert np.array_equal(_sieve.run(1, a, b - 1, **kw), ref), (a, b, kw)
+        w = int(rng.integers(1, max(2, (b - a) // 3) + 1))
+        m = (b - a + w - 1) // w
+        exp = np.bincount(((ref - np.uint64(a)) // np.uint64(w)).astype(np.intp), minlength=m).tolist()
+        for kw in (dict(pieces=int(rng.integers(1, 6)), rr=0), dict(rr=1)):
+            h = np.zeros(m, dtype=np.uint64)
+            _sieve.run(3, a, b - 1, threads=2, h_a=a, h_w=w, h_out=h, **kw)
+            assert h.tolist() == exp, (a, b, w, kw)
+
+
+@pytest.mark.parametrize("seg_bytes,chunk,small_max,med_max", [
+    (64, 64, 170, 200),          # everything above 200 in the bucket sieve, segments of 1920 numbers
+    (256, 64, 300, 1000),        # all three tiers; small primes larger than the chunk
+    (1024, 256, 2000, 5000),
+    (1 << 14, 1 << 12, 1 << 11, 1 << 14),
+    (1 << 16, 0, 0, 0),          # defaults for the rest
+])
+def test_kernel_tiers_and_segments(small_primes, seg_bytes, chunk, small_max, med_max):
+    """Small segments move most sieving primes to the medium and big tiers and make every
+    window cross many segment and piece borders (with big primes whose square lies inside a
+    piece: the lazy path); the result must not change."""
+    rng = np.random.default_rng(seg_bytes)
+    P = small_primes
+    for _ in range(6):
+        a = int(rng.integers(0, 10**7 - 10**6))
+        b = a + int(rng.integers(1, 10**6))
+        ref = np.searchsorted(P, b) - np.searchsorted(P, a)
+        for threads, pieces, rr in ((1, 1, 0), (2, 3, 0), (2, 0, 1), (1, 0, 1)):
+            got = _sieve.run(0, a, b - 1, seg_bytes=seg_bytes, chunk_bytes=chunk, small_max=small_max,
+                             med_max=med_max, threads=threads, pieces=pieces, rr=rr)
+            assert got == ref, (a, b, threads, pieces, rr)
+    ref = _numpy_window(10**12, 10**12 + 10**5, P)
+    for kw in (dict(pieces=4, rr=0), dict(rr=1)):
+        got = _sieve.run(1, 10**12, 10**12 + 10**5 - 1, seg_bytes=seg_bytes, chunk_bytes=chunk,
+                         small_max=small_max, med_max=med_max, threads=2, **kw)
+        assert np.array_equal(got, ref), kw
+
+
+def test_kernel_vector_paths_agree():
+    """The pre-sieve (AVX-512BW / AVX2 / SSE2 / C), the popcount (VPOPCNTDQ / POPCNT / C) and the
+    first-multiple kernel (AVX-512 / C) give the same results at every level."""
+    windows = [(0, 10**6), (10**12, 10**12 + 10**6), (10**16 + 7, 10**16 + 3 * 10**6), (TWO64 - 10**5, TWO64 - 1)]
+    best = _sieve.set_simd(99)
+    kw = [{}, {}, {}, dict(limit=1 << 20)]    # (near 2**64 a partial sieve: the exact one takes seconds)
+    try:
+        ref = [(_sieve.run(0, a, b, **k), _sieve.run(1, a, b, **k)) for (a, b), k in zip(windows, kw)]
+        for level in range(best + 1):
+            assert _sieve.set_simd(level) == level
+            for (a, b), k, (c, lst) in zip(windows, kw, ref):
+                assert _sieve.run(0, a, b, **k) == c, (level, a)
+                assert np.array_equal(_sieve.run(1, a, b, **k), lst), (level, a)
+    finally:
+        _sieve.set_simd(99)
+
+
+@pytest.mark.parametrize("a,span,pieces", [(10**14, 3 * 10**6, 1), (10**14 + 123, 3 * 10**6, 3), (10**16, 10**6, 2)])
+def test_kernel_big_primes_against_window_mode(a, span, pieces):
+    """High up, most sieving primes are big (bucket sieve, producers, several pieces): the full
+    sieve against the window mode (sieve to 2**20 and BPSW on the survivors)."""
+    ref = primes_between(a, a + span, _mode="window")
+    for threads, rr in ((1, 0), (2, 0), (2, 1)):
+        assert np.array_equal(_sieve.run(1, a, a + span - 1, threads=threads, pieces=pieces, rr=rr), ref), (threads, rr)
+
+
+def test_kernel_windows_ending_at_2_64():
+    """Windows [2**64 - s, 2**64) (the kernel's hi = 2**64 - 1) against gmpy2, from one number
+    to a few wheel bytes and beyond; sieved by the primes below 2**20 with the survivors above
+    2**40 confirmed by BPSW (the exact sieve up there is in the slow test below)."""
+    ref = _gmpy_primes(TWO64 - 4000, TWO64)
+    kw = dict(limit=1 << 20, confirm=True, confirm_above=1 << 40)
+    for s in (1, 29, 30, 31, 59, 60, 61, 240, 1000, 4000):
+        exp = [p for p in ref if p >= TWO64 - s]
+        assert _sieve.run(0, TWO64 - s, TWO64 - 1, **kw) == len(exp), s
+        assert _sieve.run(1, TWO64 - s, TWO64 - 1, **kw).tolist() == exp
+    h = np.zeros(40, dtype=np.uint64)
+    _sieve.run(3, TWO64 - 4000, TWO64 - 1, threads=2, pieces=3, h_a=TWO64 - 4000, h_w=100, h_out=h, **kw)
+    assert h.tolist() == [sum(1 for p in ref if TWO64 - 4000 + 100 * i <= p < TWO64 - 3900 + 100 * i) for i in range(40)]
+
+
+@pytest.mark.slow
+def test_kernel_exact_sieve_ending_at_2_64():
+    """The exact sieve (all 203 million sieving primes below 2**32) on windows ending at 2**64."""
+    ref = _gmpy_primes(TWO64 - 4000, TWO64)
+    assert _sieve.run(1, TWO64 - 4000, TWO64 - 1, threads=2).tolist() == ref
+    a = TWO64 - 3 * 10**6
+    assert np.array_equal(_sieve.run(1, a, TWO64 - 1, threads=2, pieces=3), primes_between(a, TWO64, _mode="window"))
+
+
+def test_histograms_identical_on_1_and_2_threads():
+    """Every histogram is the same on 1 and 2 threads, wide buckets shared by pieces included."""
+    rng = np.random.default_rng(1919)
+    cases = [(0, 10**9, 1), (0, 3 * 10**8, 3), (10**9, 12345, 4000), (10**12, 10**7, 7), (10**15, 10**5, 300)]
+    for _ in range(8):
+        cases.append((int(rng.integers(0, 10**13)), int(rng.integers(1, 10**6)), int(rng.integers(1, 200))))
+    for a, w, m in cases:
+        h1 = prime_histogram(a, w, m, threads=1, _mode="sieve")
+        h2 = prime_histogram(a, w, m, threads=2, _mode="sieve")
+        assert np.array_equal(h1, h2), (a, w, m)
+        assert int(h2.sum()) == count_primes(a, a + w * m, threads=2, _mode="sieve")
+
+
+def test_kernel_reports_caches_and_parameters():
+    l1, l2 = _sieve.cache_sizes()
+    assert 16 << 10 <= l1 <= 1 << 20 and 128 << 10 <= l2 <= 64 << 20
+    for a, b in ((0, 10**6), (0, 10**10), (10**15, 10**15 + 10**9), (10**18, 10**18 + 10**9)):
+        p = _sieve.default_params(a, b, threads=2)
+        s = p["seg_bytes"]
+        assert s & (s - 1) == 0 and s <= max(l2 // 2, 1 << 16)
+        assert p["small_max"] <= p["med_max"] and p["has_big"] == (p["limit"] > p["med_max"])
+        assert 1 <= p["pieces"] <= (2 if p["has_big"] else 16)
+    assert _sieve.default_params(10**18, 10**18 + 10**9, threads=2)["pieces"] == 2
+    assert _sieve.default_params(10**18, 10**18 + 10**9, threads=2)["round_robin"]
+    with pytest.raises(ValueError, match="seg_bytes"):
+        _sieve.run(0, 0, 100, seg_bytes=100)
+    with pytest.raises(ValueError, match="lo must be <= hi"):
+        _sieve.run(0, 10, 5)
 
 
 @pytest.mark.slow

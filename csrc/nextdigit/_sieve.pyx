@@ -3,821 +3,435 @@
 
 Every entry point works on an *inclusive* window ``[lo, hi]`` with ``0 <= lo <= hi <= 2**64 - 1``
 (the public half-open ``[a, b)`` becomes ``lo = a, hi = b - 1``, so ``b = 2**64`` never has to be
-represented as a 64-bit number).  The algorithm is built in layers; each layer only removes work
-from the next one.
+represented as a 64-bit number).  The kernel is C (``nd_sieve.h``, included here); this module
+checks the arguments, runs it without the GIL and hands the results to numpy.  The algorithm is
+built in layers, each removing work from the next one.  The design follows primesieve's
+``doc/ALGORITHMS.md`` and ``src/README.md`` (Kim Walisch; facts quoted from there are marked
+[ps]); the code is our own.  Costs are thread CPU seconds of one thread from a build with
+``-DND_SV_PROFILE`` (per-layer counters), measured on the project machine (AMD EPYC Zen 5 class,
+L1d 48 KiB, L2 1 MiB per core; min of 3 runs while the machine was heavily loaded by other jobs,
+so +-15%) for the three benchmark intervals [0, 1e10), [1e15, 1e15 + 1e9) and
+[1e18, 1e18 + 1e9) -- see "Measured" at the end for the comparison with primesieve.
 
-Layer 0 -- the mod-30 wheel and the bit layout
-----------------------------------------------
+Layer 0 -- wheels and the bit layout
+------------------------------------
 Only numbers coprime to 30 can be primes above 5, and there are exactly 8 of them in every block
-of 30: residues ``1, 7, 11, 13, 17, 19, 23, 29``.  One byte therefore covers 30 consecutive
-integers: byte ``k`` holds the numbers ``30k + r`` with bit ``i`` standing for the i-th residue.
-A window of ``n`` integers costs ``n / 30`` bytes, and 2, 3, 5 are added back by hand.
+of 30: residues ``1, 7, 11, 13, 17, 19, 23, 29``.  One byte covers 30 consecutive integers:
+byte ``k`` holds ``30k + r`` with bit ``i`` for the i-th residue ("8 flags per 30 numbers" [ps]).
+2, 3 and 5 are added back by hand.
 
-For a sieving prime ``p = 30q + r`` (``r`` one of the 8 residues) the multiples that matter are
-``p*m`` with ``m`` coprime to 30.  Writing ``m = 30k + m_w`` (``m_w`` the w-th residue, with the
-8th step wrapping to 31) the multiple lies in byte ``p*k + q*m_w + (r*m_w) // 30`` at the bit of
-residue ``(r*m_w) mod 30``.  So one "wheel cycle" of ``p`` bytes contains exactly 8 crossings, at
-offsets ``q*(m_w - 1) + (r*m_w) // 30`` from the first one, with bit masks that only depend on
-``(r, w)``.  A prime's whole state is therefore one byte offset and one wheel index ``w``.
+A sieving prime ``p = 30q + r`` crosses off ``p*m`` for ``m`` coprime to 30: with ``m = 30k + m_w``
+(``m_w`` the w-th residue; the 8th step wraps to 31) the multiple lies in byte
+``p*k + q*m_w + (r*m_w) // 30`` at the bit of residue ``(r*m_w) mod 30``.  One wheel cycle of
+``p`` bytes holds exactly 8 crossings, at offsets ``q*(m_w - 1) + (r*m_w) // 30`` from the first,
+with bit masks that depend only on ``(r, w)``: a prime's state is one byte offset and one wheel
+index.  Big primes (layer 5) use the mod-210 wheel instead (``m`` also coprime to 7: 48 residues
+per 210, so 6/7 of the mod-30 crossings [ps: "a modulo 210 wheel that skips multiples of 2, 3, 5
+and 7"]); their state is a byte offset and one of 8 * 48 = 384 wheel states.
 
-Layer 1 -- segments
--------------------
-The window is cut into segments of ``SEG`` bytes (``SEG * 30`` integers; the default 256 KiB fits
-the 2 MiB L2 with room to spare).  Memory is one segment plus per-prime state (12 bytes per
-sieving prime below MED_MAX, 8 bytes per big prime in the buckets), i.e.
-O(SEG + pi(sqrt(hi))), independent of the window length.  Each segment goes through the layers below and is then *consumed*: counted with
-popcount, turned into a list of primes, or split into histogram buckets.
+Layer 1 -- segments, sizes from the CPU
+---------------------------------------
+The window is cut into segments of ``S`` bytes (``30 S`` integers), each sieved by the layers
+below and then *consumed* (counted, listed, or split into histogram buckets).  The L1d and L2
+sizes are read at import (``sysconf``, else ``/sys/devices/system/cpu/cpu0/cache``, else 32 KiB
+and 256 KiB; ``cache_sizes()``).  ``S`` (bytes) is the smallest power of two ``>= 2 * limit`` (2 sqrt(hi)),
+clamped to ``[L1, L2 / 2]`` (primesieve: sieve size ``sqrt(stop) * FACTOR_SIEVESIZE`` between the
+L1 and about the L2 size [ps config.hpp]): 256 KiB for [0, 1e10), 512 KiB at 1e15 and 1e18 on this machine.  The tiers of
+sieving primes follow from the sizes: small ``p <= L1 / 5`` (9830 here), medium ``p <= 3 S``,
+big above (primesieve's FACTOR_ERATSMALL = 0.2 and FACTOR_ERATMEDIUM = 3 [ps config.hpp]).
+Memory is one segment per thread plus 8 bytes per sieving prime in flight (medium lists and
+buckets), i.e. O(S + pi(sqrt(hi))), independent of the window length.
 
-Layer 2 -- pre-sieve
+Layer 2 -- pre-sieve (primes 7..163)
+------------------------------------
+The multiples of the 35 primes 7..163 are not crossed off at all.  Sixteen tables hold the bytes
+of one period of the pattern of a group of these primes (7*11*13*17 = 17017 bytes, 19*23*29,
+31*37, then pairs like 41*163 ... 97*101: 138 KB in all, each with 4 KiB of slack so that a block
+is read contiguously from any phase).  A segment starts as the AND of the 16 tables at its phase:
+AVX-512BW (three-input ternary-logic ANDs, 64 bytes per step), AVX2, SSE2 or plain C, chosen at
+run time (``simd_level()``; every level gives the same bytes).  The bits of the primes 7..163
+themselves are restored in the first 6 bytes of the number line.  [ps: "Pre-sieving provides a
+speedup of up to 30% when sieving the primes < 10^10".]  Measured: the pre-sieve costs 0.055 s
+for [0, 1e10) and saves ~0.13 s of the 0.77 s: pre-sieving only 7..37 (the old kernel's depth,
+build with ``-DND_PS_UPTO37``) makes the small tier cost 0.53 s instead of 0.40 s (total 0.91 s).
+
+Layer 3 -- small primes (163 < p <= L1 / 5): unrolled cycles in L1 chunks
+---------------------------------------------------------------------------
+A small prime crosses off many bits in every segment, so crossing must take as few
+instructions as possible.  The primes are kept in 8 arrays, one per residue class ``r``; for
+each class a loop with the 8 bit masks as immediates crosses off one wheel cycle per iteration
+(8 ``and``s at per-prime offsets, one add, one compare: 11 instructions per 8 crossings, the loop
+[ps] shows for primesieve).  The segment is pre-sieved first and then processed in chunks of
+the L1 size: every small prime runs over one chunk before the next chunk is touched, and its
+last cycle may run up to ``p`` bytes into the next (already pre-sieved) chunk, so only the end of
+a segment needs the one-multiple-at-a-time walk with the wheel index.  Measured: 0.40 s for
+[0, 1e10) (1.6e9 crossings, 0.25 ns each); with the whole 256 KiB segment as one chunk 0.76 s.
+
+Layer 4 -- medium primes (L1 / 5 < p <= 3 S): lists by wheel state
+------------------------------------------------------------------
+A medium prime hits a segment a few to a few hundred times; what costs is entering and leaving
+its crossing code.  The primes live in 64 lists, one per wheel state ``(r, w)`` of their next
+multiple; each list is crossed by code specialised for its state (the masks and the entry point
+of the unrolled cycle are constants), and each prime is appended to the list of the state it ends
+in for the next segment.  [ps: sorting medium sieving primes by wheel index "gives a
+speedup of about 20% for medium sieving primes that have a few multiples per segment".]  Lists are chains of 4 KiB blocks from a per-thread pool.  Measured: 0.31 s for
+[0, 1e10) (primes 9830..1e5), 0.13 s at 1e15 and at 1e18 (primes 9830..1.5e6).
+
+Layer 5 -- big primes (p > 3 S): the bucket sieve
+-------------------------------------------------
+A big prime hits a segment at most a few times, and most segments not at all.  Each one lives in
+exactly one *bucket* list: the list of the segment that holds its next multiple (Tomas Oliveira e
+Silva's cache-friendly bucket sieve, as in primesieve's EratBig [ps]).  A ring of ``NR`` lists
+(a power of two above the longest jump of the largest prime, ``10 (p / 30)`` bytes) covers the
+future.  Processing a segment empties its list: each item crosses off its multiple(s), steps
+along the mod-210 wheel and goes to the list of its next segment -- or is dropped when that lies
+past the window.  An item is 8 bytes: ``q = p // 30`` and ``offset << 9 | wheel state``
+(segments up to 2**23 bytes).  Blocks are 4 KiB, aligned, so a list's write pointer tells by its
+address when its block is full; the first block of a list starts at an offset taken from the
+list's address, because lists filled in step (the staging lists of layer 6) would otherwise write
+to the same offset of their blocks -- a handful of cache sets -- and miss on almost every push.
+Measured: 0.18 s at 1e15 (4.4e7 crossings, 4 ns each), 0.38 s at 1e18 (8.5e7 crossings): the
+memory traffic (an 8-byte item read and written per crossing, buckets of ~15 MB at 1e15 and a few
+hundred MB at 1e18) dominates.
+
+Layer 6 -- generating and placing the sieving primes
+----------------------------------------------------
+Small and medium primes come from a table of the primes below 2**22 built at import.  Big primes
+(up to 2**32) are generated by *producers*: thread t sieves its share of ``[3 S, sqrt(hi)]``
+(with these same layers) and gives every piece of the window (layer 7) the first multiple of each
+prime, directly into per-(producer, piece) staging lists that the piece then splices into its
+ring: one division per prime and piece, from a double quotient with exact fix-ups (``lo / p <
+2**44`` makes its error below 1), eight primes at a time with AVX-512 (run-time dispatch; the C
+loop gives the same items).  Primes whose square lies inside a piece wait in a sorted list until
+the sieve gets there.  Measured at 1e18 (50.8 million sieving primes): 0.54 s in all, half of the
+whole job (generating them 0.1 s, extracting and placing them 0.44 s; with the C extraction and
+division loops, ``set_simd(2)``, 0.78 s and 1.59 s for the job instead of 1.12 s).
+
+Layer 7 -- threads
+------------------
+Two ways to split a window between threads:
+
+* *pieces*: contiguous parts, one independent sieve each (own segment, lists and ring; the
+  tables and the producers' staging lists are shared), ``schedule(dynamic)``.  Nothing is
+  shared while sieving, but every piece needs the first multiple of every big prime that hits
+  it: when those are many (high up, short windows) that work is repeated per piece.
+* *round robin* (``rr``): one sieve of the whole window; the segments are dealt out to the
+  threads in turn (thread t sieves segments t, t + T, ...; its small and medium primes skip the
+  segments in between), and the big primes are split between the threads (prime i belongs to
+  thread i mod T): each thread crosses its own big primes into its own segment, or into a mask of
+  another thread's segment; after one barrier per round each thread ANDs the other threads' masks
+  into its segment and consumes it (two mask sets by round parity make one barrier enough).
+  Nothing is done twice; the price is the barrier and two streaming passes per segment.
+
+The kernel takes round robin when splitting would repeat much work (more than one big prime per
+8 bytes of window, i.e. 240 integers: [1e18, 1e18 + 1e9) yes, [1e15, 1e15 + 1e9) no) and pieces otherwise.
+The producers run first, in parallel, then one barrier.  Measured with 2 threads: see "Measured" below.
+
+Layer 8 -- consumers
 --------------------
-The multiples of 7, 11, 13, 17, 19 repeat with period ``7*11*13*17*19 = 323323`` bytes, and those
-of 23, 29, 31, 37 with period ``765049`` bytes.  Both patterns are built once at import; a segment
-starts as a copy of the first pattern (at the right phase) ANDed with the second.  This removes
-the densest crossings (almost a third of all of them for [0, 1e10]) for the price of two
-streaming passes over the segment.
-The bits of the primes 7..37 themselves, which the patterns also clear, are restored in the
-first two bytes of the number line.
+Counting is a popcount of the whole segment (AVX-512 VPOPCNTDQ, POPCNT, or C, run-time
+dispatch).  Histograms count each bucket's byte range (the edge bytes masked); a bucket shared
+by two pieces or two round-robin segments is added after the threads end or atomically.  Lists
+scan the segment a 64-bit word at a time (``ctz``, clear the lowest bit, look up the number)
+into one malloc'd buffer per piece, which numpy takes over without a copy (the first items hold
+2, 3, 5).  Measured: counting costs 0.005 s for [0, 1e10) (455 million primes, popcount of 333 MB of
+segments); listing is dominated by writing the output (8 bytes per prime).
 
-Layer 3 -- small primes (41 <= p < SMALL_MAX = 2**13)
------------------------------------------------------
-A small prime crosses off many bits in every segment, so its loop is unrolled over a whole wheel
-cycle: 8 ``AND``s at precomputed offsets, then advance ``p`` bytes.  The ragged start and end of
-the cycle are walked one step at a time with the wheel index.  To keep these read-modify-write
-accesses in the 48 KiB L1, the segment is processed in chunks of ``CHUNK`` = 32 KiB and every
-small prime is run over one chunk before the next chunk is touched.  (Measured: SMALL_MAX = 2**13
-beats 2**11, 2**12, 2**15 and 2**16 -- above it the per-chunk visit costs more than the L2
-accesses it saves.)
-
-Layer 4 -- medium primes (SMALL_MAX <= p < MED_MAX = SEG = 2**18)
--------------------------------------------------------------------
-They hit a segment a few times per residue; they use the same loop as layer 3 but over the whole
-segment at once (one visit per segment instead of one per chunk).
-
-Layer 5 -- big primes (p >= MED_MAX): the bucket sieve
-------------------------------------------------------
-A big prime hits a segment at most a few times, and most segments not at all, so iterating over
-all big primes for every segment would cost O(pi(sqrt(hi))) per segment.  Instead (the idea of
-Tomas Oliveira e Silva's cache-friendly sieve, as used by primesieve) each big prime lives in
-exactly one *bucket*: the list of the segment that contains its next multiple.  There is a ring of
-``NR`` such lists, ``NR`` a power of two larger than the longest jump of the largest prime, so a
-prime's next segment is always within the ring.  Processing a segment empties its list: each item
-crosses off its multiples in the segment, advances along the wheel, and is appended to the list
-of the segment of its next multiple.  Lists are chains of fixed-size blocks recycled through a
-free list, so the memory is ~8 bytes per big prime, and the work is proportional to the number of
-crossings, not to the number of primes times segments.
-
-Sieving primes are added lazily: prime ``p`` enters its layer when the sieve reaches the segment
-containing ``p*p`` (nothing below ``p*p`` needs it), which also keeps every first jump inside the
-ring.
-
-Layer 6 -- short windows (``confirm``)
---------------------------------------
-For a short window high up (say ``[1e18, 1e18 + 1e6]``) the sieving primes up to ``sqrt(hi)`` --
-fifty million of them -- cost far more than the window itself.  Short-window mode sieves only by
-the primes up to a bound ``B`` (2**16..2**20) and then confirms every survivor above ``B**2``
-with the deterministic BPSW test ``is_prime_u64``.  About ``e**-gamma / ln B`` of the window
-survives (4% for ``B = 2**20``), most of them primes, so the cost is ``~span/ln(hi)`` BPSW tests.
-The mode is chosen by ``nextdigit.counting`` from a measured cost model (see ``_choose_mode``
-there): the full sieve's fixed cost is ~6 ns per sieving prime, the window mode's ~15 ns per
-integer, so the window mode wins while ``span < ~0.8 * sqrt(hi) / ln(hi)`` (measured crossovers
-3e4 at hi = 1e12, 2e7 at 1e18, 5e8 at 2**64).  The public layer confirms survivors with the
-batch BPSW kernel of ``nextdigit._primality`` (lockstep lanes, twice as fast); ``confirm=True``
+Short windows (``confirm``)
+---------------------------
+For a short window high up the sieving primes up to ``sqrt(hi)`` cost more than the window
+itself.  With ``limit = B`` the sieve uses only the primes up to ``B`` (the survivors are the
+numbers without a prime factor <= max(B, 163)); ``nextdigit.counting``'s window mode takes the
+survivors (``consume = 1``) and confirms them with the batch BPSW kernel, and ``confirm=True``
 here does it inside the sieve with ``is_prime_u64``, one number at a time.
 
-Layer 7 -- threads and interrupts
----------------------------------
-A call splits its window into contiguous pieces, one independent sieve per piece (own segment,
-own buckets; the sieving primes are shared read-only), run with ``prange`` under ``nogil``.  The
-calling thread (OpenMP thread 0) checks ``PyErr_CheckSignals`` (briefly taking the GIL) after
-each segment, and every 65536 sieving primes while it places them (near 2**64 the first segment
-places ~2e8 of them, about a second), once ~0.1 s has passed since the last check; a pending
-exception (``KeyboardInterrupt``
-on Ctrl-C) stops every piece at its next segment and is re-raised by the entry point.
+Interrupts
+----------
+The calling thread (OpenMP thread 0) checks ``PyErr_CheckSignals`` (taking the GIL briefly)
+after each segment once ~0.1 s has passed since the last check; a pending exception
+(``KeyboardInterrupt`` on Ctrl-C) stops every thread at its next segment and is re-raised here.
+One piece and no big primes run without an OpenMP region at all.
+
+Measured
+--------
+Against primesieve 12.16 (built from its public source with ``-O3 -march=native``) and Debian's
+primesieve 11.0, counting with ``run(0, ...)`` against ``primesieve START STOP -c -tT``: CPU
+seconds (user + sys, all threads) per run, median of 3 interleaved rounds, on the project
+machine while other jobs kept its load at 9..18 on 2 cores (so wall-clock times were 10-20x the
+CPU times and useless, and CPU times are +-10%):
+
+=====================  ======  =======  =======  ============  ======  =======  ============
+interval               nd t1   ps12 t1  ps11 t1  nd/ps12 t1    nd t2   ps12 t2  nd/ps12 t2
+=====================  ======  =======  =======  ============  ======  =======  ============
+[0, 1e9]               0.080   0.080    0.088    1.00          0.094   0.086    1.09
+[1e12, 1e12 + 1e10]    1.49    1.49     1.76     1.00          1.66    1.57     1.06
+[1e15, 1e15 + 1e10]    4.24    3.67     3.62     1.16          4.29    3.35     1.28
+[1e18, 1e18 + 1e10]    7.48    6.94     7.74     1.08          9.84    7.67     1.28
+[2^64 - 1e10, 2^64)    10.2    11.2     12.9     0.91          11.5    15.4     0.75
+=====================  ======  =======  =======  ============  ======  =======  ============
+
+With one thread the kernel is on par with primesieve 12 up to 1e12, 8-16% behind it at 1e15 and
+1e18 (the bucket sieve and the placing of the sieving primes, layers 5 and 6) and 9% ahead just
+below 2**64.  With two threads it does 6-28% more total CPU work than primesieve up to 1e18 and
+25% less just below 2**64: in pieces mode (up to 1e15) its own work grows by 1-17% over one
+thread, in round-robin mode by 13% (2**64) to 30% (1e18): the masks ANDed into every segment and
+the skipping of the small and medium primes over the other threads' segments.  Wall-clock
+scaling could not be measured on the loaded machine.
+
+The issue's intervals, in a later run of the same kind (load 6..10; ps 11 not run), nextdigit's
+CPU time over primesieve 12's, median of 3: [0, 1e10) 0.95 (t1) / 0.88 (t2); [1e15, 1e15 + 1e9)
+1.11 / 1.20; [1e18, 1e18 + 1e9) 0.89 / 0.69 (round robin; primesieve 12 spends 50% more CPU on
+two threads there than on one).  The same run's wall-clock ratios: 0.86 / 0.85, 1.10 / 1.21,
+0.97 / 0.62 (min of 3).
 """
-from cython.parallel cimport prange, threadid
-from libc.stdint cimport uint64_t, uint32_t, uint8_t, int64_t
-from libc.stdlib cimport malloc, calloc, realloc, free
-from libc.string cimport memcpy, memset
-from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
+
+from libc.stdint cimport uint64_t, uint32_t, uint8_t
+from libc.string cimport memcpy
+from libc.stdlib cimport free
+
+import numpy as np
+
+from nextdigit._u64 cimport u64, is_prime_u64
 
 cdef extern from "Python.h":
+    void* PyErr_Occurred()
     # Declared without an exception clause: a pending exception (KeyboardInterrupt) must stay
     # set in the thread state until the entry point re-raises it after the nogil region.
     int check_signals "PyErr_CheckSignals"() noexcept
 
-import numpy as np
+cdef extern from "nd_sieve.h" nogil:
+    ctypedef struct nd_par:
+        uint64_t S, chunk, small_max, med_max, limit
+        int lgS
+    ctypedef struct nd_piece:
+        uint64_t lo, hi, count
+        void* out
+        size_t out_n, front
+        uint64_t hb0, hb1, hc0, hc1
+        int err
+    ctypedef struct nd_job:
+        int consume
+        nd_par par
+        nd_piece* pieces
+        int npieces, threads, has_big, nprod, rr
+        uint64_t NR
+        int confirm
+        uint64_t confirm_above
+        int (*is_prime)(uint64_t) noexcept nogil
+        uint64_t h_a, h_w
+        uint64_t* h_out
+        int abort
+        int (*poll)() noexcept nogil
+        int err
+    int nd_sv_init() noexcept
+    int nd_sv_set_simd(int level) noexcept
+    int ND_SIMD_LEVEL, ND_POP_LEVEL
+    uint64_t ND_L1D, ND_L2
+    int NDP_N
+    int nd_job_init(nd_job* J, int consume, uint64_t lo, uint64_t hi, uint64_t limit, int threads, int npieces,
+                    uint64_t seg, uint64_t chunk, uint64_t smax, uint64_t mmax, int rr) noexcept
+    void nd_job_run(nd_job* J) noexcept
+    int nd_job_concat(nd_job* J, size_t front) noexcept
+    void nd_job_free(nd_job* J) noexcept
+    void nd_prof_get(uint64_t* out) noexcept
+    void nd_prof_reset() noexcept
 
-from nextdigit._u64 cimport u64, is_prime_u64, isqrt64, ctz64
+if nd_sv_init() != 0:
+    raise MemoryError("nextdigit._sieve: could not build its tables")
 
-# ---------------------------------------------------------------------------------------------
-# Wheel tables (filled at import)
-# ---------------------------------------------------------------------------------------------
-cdef int RES[8]
-cdef int RES9[9]            # the 8 residues and 31 (the wrap of the wheel)
-cdef int GAP[8]             # RES9[w+1] - RES9[w]
-cdef int BIT_OF[30]         # residue -> bit index, -1 when not coprime to 30
-cdef int NEXT_W[30]         # smallest w with RES[w] >= x  (x in 0..29)
-cdef uint32_t E[8][9]       # (RES[ri] * RES9[w]) // 30
-cdef uint32_t DE[8][8]      # E[ri][w+1] - E[ri][w]
-cdef uint8_t MASK[8][8]     # ~bit of residue (RES[ri] * RES9[w]) mod 30
-cdef uint8_t LOMASK[30]     # bits of residues >= x
-cdef uint8_t HIMASK[30]     # bits of residues <= x
-cdef int RI_OF[30]          # residue class index of p mod 30
-cdef u64 NUM_OF_BIT[64]     # bit b of a 64-bit word -> 30 * (b // 8) + RES[b % 8]
-
-_res = [1, 7, 11, 13, 17, 19, 23, 29]
-for _i in range(8):
-    RES[_i] = _res[_i]
-    RES9[_i] = _res[_i]
-RES9[8] = 31
-for _i in range(30):
-    BIT_OF[_i] = _res.index(_i) if _i in _res else -1
-    RI_OF[_i] = BIT_OF[_i]
-    NEXT_W[_i] = next(w for w in range(8) if _res[w] >= _i)
-    LOMASK[_i] = sum(1 << w for w in range(8) if _res[w] >= _i)
-    HIMASK[_i] = sum(1 << w for w in range(8) if _res[w] <= _i)
-for _i in range(8):
-    GAP[_i] = RES9[_i + 1] - RES9[_i]
-for _i in range(64):
-    NUM_OF_BIT[_i] = 30 * (_i // 8) + _res[_i % 8]
-for _i in range(8):
-    for _w in range(9):
-        E[_i][_w] = (_res[_i] * RES9[_w]) // 30
-    for _w in range(8):
-        DE[_i][_w] = E[_i][_w + 1] - E[_i][_w]
-        MASK[_i][_w] = 0xFF ^ (1 << BIT_OF[(_res[_i] * RES9[_w]) % 30])
-
-# Pre-sieve patterns (layer 2).
-DEF P1 = 323323          # 7*11*13*17*19
-DEF P2 = 765049          # 23*29*31*37
-cdef uint8_t* PAT1 = NULL
-cdef uint8_t* PAT2 = NULL
+CONSUME_COUNT, CONSUME_LIST64, CONSUME_LIST32, CONSUME_HIST = 0, 1, 2, 3
 
 
-def _make_pattern(primes, period):
-    """Bytes 0..period-1 of the wheel with the multiples of ``primes`` (their product is
-    ``period``) crossed off.  Byte i, bit j stands for 30*i + RES[j], which is divisible by p
-    exactly when i == -RES[j] / 30 (mod p): one strided slice per (prime, bit)."""
-    keep = np.ones((period, 8), dtype=bool)
-    for p in primes:
-        inv30 = pow(30, -1, p)
-        for j, r in enumerate(_res):
-            keep[(-r * inv30) % p :: p, j] = False
-    return np.packbits(keep, axis=1, bitorder="little").ravel()
+cdef int _poll() noexcept nogil:
+    with gil:
+        return check_signals()
 
 
-_PAT1 = _make_pattern((7, 11, 13, 17, 19), P1)
-_PAT2 = _make_pattern((23, 29, 31, 37), P2)
-cdef uint8_t[::1] _pat1_view = _PAT1
-cdef uint8_t[::1] _pat2_view = _PAT2
-PAT1 = &_pat1_view[0]
-PAT2 = &_pat2_view[0]
-
-DEF FIRST_SIEVING_PRIME = 41
-
-# ---------------------------------------------------------------------------------------------
-# Data structures
-# ---------------------------------------------------------------------------------------------
-cdef struct WPrime:               # a small or medium sieving prime
-    uint32_t q                    # p // 30
-    uint32_t off                  # byte offset of its next multiple, relative to the segment
-    uint8_t ri                    # index of p mod 30 among the 8 residues
-    uint8_t w                     # wheel index of that next multiple
-
-cdef struct BItem:                # a big sieving prime in a bucket
-    uint32_t qri                  # (p // 30) << 3 | ri
-    uint32_t offw                 # offset in its segment << 3 | w
-
-DEF BUCKET_ITEMS = 1022
-
-cdef struct Bucket:
-    Bucket* next
-    uint32_t n
-    uint32_t pad
-    BItem items[BUCKET_ITEMS]
-
-cdef enum:
-    CONSUME_COUNT = 0
-    CONSUME_LIST64 = 1
-    CONSUME_LIST32 = 2
-    CONSUME_HIST = 3
-
-cdef struct Run:
-    # input
-    u64 lo, hi                    # inclusive window of this piece
-    const uint32_t* primes        # ascending primes (all primes up to the sieve limit)
-    size_t nprimes
-    u64 seg_bytes                 # power of two
-    u64 chunk_bytes
-    u64 small_max, med_max
-    int confirm                   # short-window mode: BPSW on survivors above limit**2
-    u64 confirm_above             # numbers <= this need no confirmation
-    int consume
-    u64 h_a, h_w                  # histogram: bucket i = [h_a + i*h_w, h_a + (i+1)*h_w)
-    u64* h_out
-    int tid
-    int* abort
-    # output
-    u64 count
-    void* out
-    size_t out_n, out_cap
-    int err                       # 1: out of memory
+cdef int _is_prime(uint64_t n) noexcept nogil:
+    return is_prime_u64(n)
 
 
-# ---------------------------------------------------------------------------------------------
-# Small helpers
-# ---------------------------------------------------------------------------------------------
-cdef inline u64 popcount64(u64 x) noexcept nogil:
-    x = x - ((x >> 1) & 0x5555555555555555ULL)
-    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL)
-    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL
-    return (x * 0x0101010101010101ULL) >> 56
+def cache_sizes():
+    """(L1d bytes, L2 bytes) as detected at import (sysconf, /sys, or the defaults 32 KiB / 256 KiB)."""
+    return int(ND_L1D), int(ND_L2)
 
 
-cdef inline u64 load64(const uint8_t* p) noexcept nogil:
-    cdef u64 v
-    memcpy(&v, p, 8)
-    return v
+def simd_level():
+    """(pre-sieve level, popcount level) in use: pre-sieve 0 portable C, 1 SSE2, 2 AVX2, 3 AVX-512BW;
+    popcount 0 portable C, 1 POPCNT, 2 AVX-512 VPOPCNTDQ."""
+    return int(ND_SIMD_LEVEL), int(ND_POP_LEVEL)
 
 
-cdef u64 count_bytes(const uint8_t* s, u64 n) noexcept nogil:
-    """Set bits in s[0:n]."""
-    cdef u64 i = 0, c = 0
-    cdef u64 c0 = 0, c1 = 0
-    while i + 16 <= n:
-        c0 += popcount64(load64(s + i))
-        c1 += popcount64(load64(s + i + 8))
-        i += 16
-    c = c0 + c1
-    while i + 8 <= n:
-        c += popcount64(load64(s + i))
-        i += 8
-    while i < n:
-        c += popcount64(s[i])
-        i += 1
-    return c
+def set_simd(int level):
+    """Use the vector kernels up to ``level`` (0 portable .. 3 AVX-512; 99 = best available);
+    returns the pre-sieve level now in use.  For tests: every level gives the same bytes."""
+    return nd_sv_set_simd(level)
 
 
-cdef inline double now() noexcept nogil:
-    cdef timespec ts
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return ts.tv_sec + 1e-9 * ts.tv_nsec
-
-
-cdef void presieve(uint8_t* seg, u64 segb, u64 n) noexcept nogil:
-    """seg[0:n] = pattern of 7..37 for the bytes segb .. segb+n-1."""
-    cdef u64 o = segb % P1
-    cdef u64 done = 0, k, i
-    while done < n:
-        k = P1 - o
-        if k > n - done:
-            k = n - done
-        memcpy(seg + done, PAT1 + o, k)
-        done += k
-        o = 0
-    o = segb % P2
-    done = 0
-    cdef uint8_t* d
-    cdef const uint8_t* s
-    while done < n:
-        k = P2 - o
-        if k > n - done:
-            k = n - done
-        d = seg + done
-        s = PAT2 + o
-        for i in range(k):
-            d[i] &= s[i]
-        done += k
-        o = 0
-
-
-cdef inline void cross_off(uint8_t* seg, u64 end, WPrime* wp) noexcept nogil:
-    """Cross off the multiples of one small/medium prime at byte offsets < end."""
-    cdef u64 q = wp.q
-    cdef int ri = wp.ri
-    cdef int w = wp.w
-    cdef u64 o = wp.off
-    cdef const uint8_t* mk = MASK[ri]
-    cdef const uint32_t* de = DE[ri]
-    cdef const uint32_t* e = E[ri]
-    cdef u64 p, d1, d2, d3, d4, d5, d6, d7, lim
-    cdef uint8_t m0, m1, m2, m3, m4, m5, m6, m7
-    cdef uint8_t* s
-    # ragged start: walk to the beginning of a wheel cycle
-    while w != 0:
-        if o >= end:
-            wp.off = <uint32_t>o
-            wp.w = w
-            return
-        seg[o] &= mk[w]
-        o += q * GAP[w] + de[w]
-        w = (w + 1) & 7
-    d7 = q * 28 + e[7]
-    if end > d7:
-        p = 30 * q + RES[ri]
-        d1 = q * 6 + e[1]
-        d2 = q * 10 + e[2]
-        d3 = q * 12 + e[3]
-        d4 = q * 16 + e[4]
-        d5 = q * 18 + e[5]
-        d6 = q * 22 + e[6]
-        m0 = mk[0]; m1 = mk[1]; m2 = mk[2]; m3 = mk[3]
-        m4 = mk[4]; m5 = mk[5]; m6 = mk[6]; m7 = mk[7]
-        lim = end - d7
-        s = seg + o
-        while o < lim:
-            s[0] &= m0
-            s[d1] &= m1
-            s[d2] &= m2
-            s[d3] &= m3
-            s[d4] &= m4
-            s[d5] &= m5
-            s[d6] &= m6
-            s[d7] &= m7
-            s += p
-            o += p
-    # ragged end
-    while o < end:
-        seg[o] &= mk[w]
-        o += q * GAP[w] + de[w]
-        w = (w + 1) & 7
-    wp.off = <uint32_t>o
-    wp.w = w
-
-
-cdef inline u64 first_multiple(u64 p, u64 start, int* w_out) noexcept nogil:
-    """Absolute byte index of the smallest multiple p*m >= max(p*p, start), m coprime to 30."""
-    cdef u64 m, k, q = p // 30
-    cdef int ri = RI_OF[p % 30], w
-    if start < p * p:
-        start = p * p
-    m = start // p + (start % p != 0)
-    k = m // 30
-    w = NEXT_W[m % 30]
-    w_out[0] = w
-    return p * k + q * RES[w] + E[ri][w]
-
-
-cdef inline int bucket_push(Bucket** slot, Bucket** free_list, uint32_t qri, uint32_t offw) noexcept nogil:
-    cdef Bucket* b = slot[0]
-    if b == NULL or b.n == BUCKET_ITEMS:
-        if free_list[0] != NULL:
-            b = free_list[0]
-            free_list[0] = b.next
-        else:
-            b = <Bucket*>malloc(sizeof(Bucket))
-            if b == NULL:
-                return -1
-        b.n = 0
-        b.next = slot[0]
-        slot[0] = b
-    b.items[b.n].qri = qri
-    b.items[b.n].offw = offw
-    b.n += 1
-    return 0
-
-
-cdef int out_reserve(Run* r, size_t extra) noexcept nogil:
-    """Make room for ``extra`` more output values (geometric growth); -1 when out of memory."""
-    cdef size_t cap = r.out_cap
-    cdef void* nb
-    if r.out_n + extra <= cap:
-        return 0
-    if cap < 4096:
-        cap = 4096
-    while cap < r.out_n + extra:
-        cap *= 2
-    nb = realloc(r.out, cap * (8 if r.consume == CONSUME_LIST64 else 4))
-    if nb == NULL:
-        return -1
-    r.out = nb
-    r.out_cap = cap
-    return 0
-
-
-cdef u64 count_range(const uint8_t* seg, u64 segb, u64 x, u64 y) noexcept nogil:
-    """Number of set bits standing for integers in [x, y] (both inside the segment)."""
-    cdef u64 bx = x // 30 - segb
-    cdef u64 by = y // 30 - segb
-    if bx == by:
-        return popcount64(seg[bx] & LOMASK[x % 30] & HIMASK[y % 30])
-    return (popcount64(seg[bx] & LOMASK[x % 30]) + popcount64(seg[by] & HIMASK[y % 30])
-            + count_bytes(seg + bx + 1, by - bx - 1))
-
-
-# ---------------------------------------------------------------------------------------------
-# One piece: the whole pipeline over [r.lo, r.hi]
-# ---------------------------------------------------------------------------------------------
-cdef struct Work:
-    uint8_t* seg
-    WPrime* sm
-    WPrime* md
-    Bucket** ring
-    Bucket* free_list
-    u64 NR
-    size_t cap_sm, cap_md, pi
-
-
-cdef void sieve_run(Run* r) noexcept nogil:
-    """Allocate the per-piece state, run the sieve, free everything."""
-    cdef Work wk
-    cdef size_t i, j
-    cdef u64 maxp, maxstep
-    cdef Bucket* bk
-    cdef Bucket* bnext
-    r.count = 0
-    r.err = 0
-    memset(&wk, 0, sizeof(Work))
-    # split the sieving primes into layers
-    i = 0
-    while i < r.nprimes and r.primes[i] < FIRST_SIEVING_PRIME:
-        i += 1
-    wk.pi = i
-    while i < r.nprimes and r.primes[i] < r.small_max:
-        i += 1
-    wk.cap_sm = i - wk.pi
-    j = i
-    while j < r.nprimes and r.primes[j] < r.med_max:
-        j += 1
-    wk.cap_md = j - i
-    maxp = r.primes[r.nprimes - 1] if r.nprimes else 0
-    maxstep = (maxp // 30) * 6 + 6
-    wk.NR = 1
-    while wk.NR < maxstep // r.seg_bytes + 3:
-        wk.NR <<= 1
-    wk.seg = <uint8_t*>malloc(r.seg_bytes + 64)
-    wk.sm = <WPrime*>malloc((wk.cap_sm + 1) * sizeof(WPrime))
-    wk.md = <WPrime*>malloc((wk.cap_md + 1) * sizeof(WPrime))
-    wk.ring = <Bucket**>calloc(wk.NR, sizeof(Bucket*))
-    if wk.seg == NULL or wk.sm == NULL or wk.md == NULL or wk.ring == NULL:
-        r.err = 1
-    elif sieve_loop(r, &wk) != 0:
-        r.err = 1
-    free(wk.seg)
-    free(wk.sm)
-    free(wk.md)
-    if wk.ring != NULL:
-        for i in range(wk.NR):
-            bk = wk.ring[i]
-            while bk != NULL:
-                bnext = bk.next
-                free(bk)
-                bk = bnext
-        free(wk.ring)
-    while wk.free_list != NULL:
-        bnext = wk.free_list.next
-        free(wk.free_list)
-        wk.free_list = bnext
-
-
-cdef int sieve_loop(Run* r, Work* wk) noexcept nogil:
-    """The segment loop (layers 1-7) over [r.lo, r.hi]; -1 when out of memory."""
-    cdef u64 S = r.seg_bytes
-    cdef int lgS = ctz64(S)
-    cdef u64 NR = wk.NR
-    cdef u64 b_lo = r.lo // 30, b_hi = r.hi // 30
-    cdef uint8_t* seg = wk.seg
-    cdef WPrime* sm = wk.sm
-    cdef WPrime* md = wk.md
-    cdef Bucket** ring = wk.ring
-    cdef Bucket* bk
-    cdef Bucket* bnext
-    cdef size_t n_sm = 0, n_md = 0, pi = wk.pi, i
-    cdef u64 segb, L, last_byte, p, ab, off, q, chunk, cend, x0, x1
-    cdef u64 bi, word, n, bucket_lo, bucket_hi, y0, y1
-    cdef uint32_t qri, offw
-    cdef int w, ri, bit
-    cdef u64 seg_idx = 0
-    cdef double t_last = now(), t
-    cdef BItem* it
-    cdef BItem* it_end
-    cdef u64* o64
-    cdef uint32_t* o32
-    cdef u64 base
-
-    segb = b_lo
-    while True:
-        L = b_hi - segb + 1
-        if L > S:
-            L = S
-        last_byte = segb + L - 1
-        presieve(seg, segb, L)
-        if segb == 0:
-            seg[0] = 0xFE                 # 1 is not prime; 7..29 are
-        if segb <= 1 and last_byte >= 1:
-            seg[1 - segb] |= 0x03         # 31 and 37 (cleared by the pattern as multiples)
-
-        # layers 3-5: add the sieving primes whose square lies in this segment or below
-        while pi < r.nprimes:
-            p = r.primes[pi]
-            if (p * p) // 30 > last_byte:
-                break
-            pi += 1
-            if (pi & 0xFFFF) == 0:        # near 2**64 the first segment places ~2e8 primes (~1 s):
-                if r.abort[0]:            # poll for Ctrl-C here too (layer 7)
-                    return 0
-                if r.tid == 0:
-                    t = now()
-                    if t - t_last > 0.1:
-                        t_last = t
-                        with gil:
-                            if check_signals() != 0:
-                                r.abort[0] = 1
-                        if r.abort[0]:
-                            return 0
-            ab = first_multiple(p, 30 * segb, &w)
-            if ab > b_hi:
-                continue                  # never hits the window
-            off = ab - segb
-            if p < r.small_max:
-                sm[n_sm].q = <uint32_t>(p // 30)
-                sm[n_sm].off = <uint32_t>off
-                sm[n_sm].ri = <uint8_t>RI_OF[p % 30]
-                sm[n_sm].w = <uint8_t>w
-                n_sm += 1
-            elif p < r.med_max:
-                md[n_md].q = <uint32_t>(p // 30)
-                md[n_md].off = <uint32_t>off
-                md[n_md].ri = <uint8_t>RI_OF[p % 30]
-                md[n_md].w = <uint8_t>w
-                n_md += 1
-            else:
-                if bucket_push(&ring[(seg_idx + (off >> lgS)) & (NR - 1)], &wk.free_list,
-                               <uint32_t>(((p // 30) << 3) | <u64>RI_OF[p % 30]),
-                               <uint32_t>(((off & (S - 1)) << 3) | <u64>w)) != 0:
-                    return -1
-
-        # layer 3: small primes, chunk by chunk
-        chunk = 0
-        while chunk < L:
-            cend = chunk + r.chunk_bytes
-            if cend > L:
-                cend = L
-            for i in range(n_sm):
-                cross_off(seg, cend, &sm[i])
-            chunk = cend
-        # layer 4: medium primes over the whole segment
-        for i in range(n_md):
-            cross_off(seg, L, &md[i])
-        # layer 5: the bucket of this segment
-        bk = ring[seg_idx & (NR - 1)]
-        ring[seg_idx & (NR - 1)] = NULL
-        while bk != NULL:
-            it = &bk.items[0]
-            it_end = it + bk.n
-            while it < it_end:
-                qri = it.qri
-                offw = it.offw
-                q = qri >> 3
-                ri = qri & 7
-                off = offw >> 3
-                w = offw & 7
-                while True:
-                    seg[off] &= MASK[ri][w]
-                    off += q * GAP[w] + DE[ri][w]
-                    w = (w + 1) & 7
-                    if off >= S:
-                        break
-                if bucket_push(&ring[(seg_idx + (off >> lgS)) & (NR - 1)], &wk.free_list, qri,
-                               <uint32_t>(((off & (S - 1)) << 3) | <u64>w)) != 0:
-                    while bk != NULL:          # give the detached chain back for freeing
-                        bnext = bk.next
-                        bk.next = wk.free_list
-                        wk.free_list = bk
-                        bk = bnext
-                    return -1
-                it += 1
-            bnext = bk.next
-            bk.next = wk.free_list
-            wk.free_list = bk
-            bk = bnext
-        if L == S:
-            for i in range(n_sm):
-                sm[i].off -= <uint32_t>S
-            for i in range(n_md):
-                md[i].off -= <uint32_t>S
-
-        # window edges
-        if segb == b_lo:
-            seg[0] &= LOMASK[r.lo % 30]
-        if last_byte == b_hi:
-            seg[L - 1] &= HIMASK[r.hi % 30]
-        memset(seg + L, 0, 8)
-
-        # layer 6: confirm survivors (short-window mode)
-        if r.confirm:
-            i = 0
-            while i < L:
-                word = load64(seg + i)
-                while word:
-                    bit = ctz64(word)
-                    word &= word - 1
-                    n = 30 * (segb + i) + NUM_OF_BIT[bit]
-                    if n > r.confirm_above and not is_prime_u64(n):
-                        seg[i + (bit >> 3)] &= ~(1 << (bit & 7))
-                i += 8
-
-        # consume
-        if r.consume == CONSUME_COUNT:
-            r.count += count_bytes(seg, L)
-        elif r.consume == CONSUME_HIST:
-            x0 = r.lo if segb == b_lo else 30 * segb
-            x1 = r.hi if last_byte == b_hi else 30 * (last_byte + 1) - 1
-            bi = (x0 - r.h_a) // r.h_w
-            while True:
-                bucket_lo = r.h_a + bi * r.h_w
-                bucket_hi = bucket_lo + (r.h_w - 1)
-                y0 = bucket_lo if bucket_lo > x0 else x0
-                y1 = bucket_hi if bucket_hi < x1 else x1
-                r.h_out[bi] += count_range(seg, segb, y0, y1)
-                if bucket_hi >= x1:
-                    break
-                bi += 1
-        else:
-            if out_reserve(r, count_bytes(seg, L)) != 0:
-                return -1
-            if r.consume == CONSUME_LIST64:
-                o64 = <u64*>r.out + r.out_n
-                i = 0
-                while i < L:
-                    word = load64(seg + i)
-                    base = 30 * (segb + i)
-                    while word:
-                        bit = ctz64(word)
-                        word &= word - 1
-                        o64[0] = base + NUM_OF_BIT[bit]
-                        o64 += 1
-                    i += 8
-                r.out_n = o64 - <u64*>r.out
-            else:
-                o32 = <uint32_t*>r.out + r.out_n
-                i = 0
-                while i < L:
-                    word = load64(seg + i)
-                    base = 30 * (segb + i)
-                    while word:
-                        bit = ctz64(word)
-                        word &= word - 1
-                        o32[0] = <uint32_t>(base + NUM_OF_BIT[bit])
-                        o32 += 1
-                    i += 8
-                r.out_n = o32 - <uint32_t*>r.out
-
-        if last_byte == b_hi:
-            break
-        segb += S
-        seg_idx += 1
-        # layer 7: interrupts
-        if r.abort[0]:
-            break
-        if r.tid == 0:
-            t = now()
-            if t - t_last > 0.1:
-                t_last = t
-                with gil:
-                    if check_signals() != 0:
-                        r.abort[0] = 1
-                if r.abort[0]:
-                    break
-
-    return 0
-
-
-# ---------------------------------------------------------------------------------------------
-# Entry points (private; nextdigit.counting validates and dispatches)
-# ---------------------------------------------------------------------------------------------
-DEFAULT_SEG_BYTES = 1 << 18        # 256 KiB: 7.9 million integers per segment
-DEFAULT_CHUNK_BYTES = 1 << 15      # 32 KiB of the 48 KiB L1d
-DEFAULT_SMALL_MAX = 1 << 13        # primes below this are sieved chunk by chunk
-DEFAULT_MED_MAX = 1 << 18          # primes below this (and >= SMALL_MAX) segment by segment
-cdef size_t COPY_BLOCK = 1 << 24   # bytes of list output copied between two signal checks
-
-
-cdef class _Pieces:
-    """Holds the C Run structures for one call (freed with the object)."""
-    cdef Run* runs
-    cdef Py_ssize_t n
-
-    def __cinit__(self, Py_ssize_t n):
-        self.runs = <Run*>calloc(n if n > 0 else 1, sizeof(Run))
-        self.n = n
-        if self.runs == NULL:
-            raise MemoryError()
-
-    def __dealloc__(self):
-        cdef Py_ssize_t i
-        if self.runs != NULL:
-            for i in range(self.n):
-                free(self.runs[i].out)
-            free(self.runs)
-
-
-cdef int _raise_if(int flag) except -1:
-    """Propagate a pending Python exception (set by PyErr_CheckSignals in a worker)."""
-    if flag:
-        return -1
-    return 0
-
-
-def run(int consume, const uint64_t[::1] piece_lo, const uint64_t[::1] piece_hi,
-        const uint32_t[::1] primes, *, bint confirm=False, uint64_t confirm_above=0,
-        int threads=1, uint64_t seg_bytes=DEFAULT_SEG_BYTES, uint64_t chunk_bytes=DEFAULT_CHUNK_BYTES,
-        uint64_t small_max=DEFAULT_SMALL_MAX, uint64_t med_max=DEFAULT_MED_MAX,
-        uint64_t h_a=0, uint64_t h_w=1, uint64_t[::1] h_out=None):
-    """Sieve the pieces ``[piece_lo[i], piece_hi[i]]`` (inclusive, ascending, disjoint).
-
-    ``consume``: 0 count (returns int), 1 list as uint64 (returns array), 2 list as uint32,
-    3 histogram (adds into ``h_out``; every piece must be a union of whole buckets).
-    ``primes``: all primes up to the sieve limit (``isqrt(max hi)`` for an exact sieve, a smaller
-    bound ``B`` with ``confirm=True`` and ``confirm_above = B*B``).
-    The primes 2, 3 and 5 are accounted for here, not in the kernel.
-    """
-    cdef Py_ssize_t npieces = piece_lo.shape[0], k
-    cdef int abort = 0, err = 0
-    cdef u64 total = 0
-    cdef size_t nout = 0, pos = 0
-    if piece_hi.shape[0] != npieces:
-        raise ValueError("piece_lo and piece_hi differ in length")
-    if seg_bytes & (seg_bytes - 1) or seg_bytes < 64 or seg_bytes > (1 << 26):
-        raise ValueError("seg_bytes must be a power of two in [64, 2**26]")
-    if med_max > seg_bytes:
-        med_max = seg_bytes
-    if small_max > med_max:
-        small_max = med_max
-    if chunk_bytes < 64:
-        chunk_bytes = 64
-    if consume == CONSUME_HIST and (h_out is None or h_w == 0):
-        raise ValueError("histogram needs h_out and h_w >= 1")
-    cdef _Pieces pc = _Pieces(npieces)
-    cdef Run* rr = pc.runs
-    cdef const uint32_t* pp = &primes[0] if primes.shape[0] else NULL
-    for k in range(npieces):
-        if piece_lo[k] > piece_hi[k]:
-            raise ValueError("empty piece")
-        rr[k].lo = piece_lo[k]
-        rr[k].hi = piece_hi[k]
-        rr[k].primes = pp
-        rr[k].nprimes = primes.shape[0]
-        rr[k].seg_bytes = seg_bytes
-        rr[k].chunk_bytes = chunk_bytes
-        rr[k].small_max = small_max
-        rr[k].med_max = med_max
-        rr[k].confirm = confirm
-        rr[k].confirm_above = confirm_above
-        rr[k].consume = consume
-        rr[k].h_a = h_a
-        rr[k].h_w = h_w
-        rr[k].h_out = &h_out[0] if consume == CONSUME_HIST else NULL
-        rr[k].abort = &abort
-    with nogil:
-        if threads <= 1 or npieces <= 1:
-            for k in range(npieces):
-                rr[k].tid = 0
-                sieve_run(&rr[k])
-        else:
-            for k in prange(npieces, num_threads=threads, schedule="dynamic", chunksize=1):
-                rr[k].tid = threadid()
-                sieve_run(&rr[k])
-    for k in range(npieces):
-        err |= rr[k].err
-        total += rr[k].count
-        nout += rr[k].out_n
-    _raise_if(abort)
-    if err:
-        raise MemoryError("the sieve ran out of memory")
-
-    small = [p for p in (2, 3, 5) if npieces and piece_lo[0] <= p <= piece_hi[npieces - 1]]
-    if consume == CONSUME_COUNT:
-        return int(total) + len(small)
-    if consume == CONSUME_HIST:
-        for p in small:
-            h_out[(p - h_a) // h_w] += 1
-        return None
-    dtype = np.uint64 if consume == CONSUME_LIST64 else np.uint32
-    out = np.empty(nout + len(small), dtype=dtype)
-    for p in small:
-        out[pos] = p
-        pos += 1
-    cdef char* dst = <char*>cnp_data(out)
-    cdef size_t item = 8 if consume == CONSUME_LIST64 else 4
-    cdef size_t done, step
-    for k in range(npieces):
-        # copied in blocks of COPY_BLOCK bytes with a signal check after each: filling a fresh
-        # 800 MB array (the primes below 2**32) is page faults for seconds on some machines
-        done = 0
-        while done < rr[k].out_n:
-            step = rr[k].out_n - done
-            if step * item > COPY_BLOCK:
-                step = COPY_BLOCK // item
-            memcpy(dst + (pos + done) * item, <char*>rr[k].out + done * item, step * item)
-            done += step
-            _raise_if(check_signals() != 0)
-        pos += rr[k].out_n
+def profile(reset=False):
+    """Per-layer thread CPU time in ns summed over all threads, when the extension was built
+    with -DND_SV_PROFILE; zeros otherwise.  Keys ``p.<layer>`` are the layers inside the
+    big-prime producers (``produce`` includes them)."""
+    cdef uint64_t buf[32]
+    nd_prof_get(buf)
+    names = ("presieve", "small", "medium", "big", "consume", "add", "produce", "splice")
+    out = {names[i]: int(buf[i]) for i in range(len(names))}
+    out.update({"p." + names[i]: int(buf[8 + i]) for i in range(6)})
+    if reset:
+        nd_prof_reset()
     return out
 
 
-cdef void* cnp_data(object arr) except NULL:
-    cdef uint8_t[::1] v = arr.view(np.uint8)
-    if v.shape[0] == 0:
-        return <void*>&_pat1_view[0]       # any valid pointer: nothing is copied
-    return <void*>&v[0]
+def default_params(uint64_t lo, uint64_t hi, limit=None, int threads=1):
+    """The parameters the kernel would choose: dict of seg_bytes, chunk_bytes, small_max,
+    med_max, limit, pieces, has_big, ring."""
+    cdef nd_job J
+    cdef uint64_t lim = _isqrt_u64(hi) if limit is None else limit
+    if lo > hi:
+        raise ValueError("lo must be <= hi")
+    if nd_job_init(&J, 0, lo, hi, lim, threads, 0, 0, 0, 0, 0, -1) != 0:
+        nd_job_free(&J)
+        free(J.pieces)
+        raise MemoryError()
+    out = dict(seg_bytes=int(J.par.S), chunk_bytes=int(J.par.chunk), small_max=int(J.par.small_max),
+               med_max=int(J.par.med_max), limit=int(J.par.limit), pieces=int(J.npieces),
+               has_big=bool(J.has_big), ring=int(J.NR), round_robin=bool(J.rr))
+    nd_job_free(&J)
+    free(J.pieces)
+    return out
+
+
+cdef uint64_t _isqrt_u64(uint64_t n):
+    import math
+    return math.isqrt(n)
+
+
+def run(int consume, uint64_t lo, uint64_t hi, *, limit=None, int threads=1, int pieces=0, int rr=-1,
+        uint64_t seg_bytes=0, uint64_t chunk_bytes=0, uint64_t small_max=0, uint64_t med_max=0,
+        bint confirm=False, uint64_t confirm_above=0,
+        uint64_t h_a=0, uint64_t h_w=1, uint64_t[::1] h_out=None):
+    """Sieve the inclusive window ``[lo, hi]`` by the primes ``<= limit`` (default ``isqrt(hi)``,
+    an exact sieve; a smaller limit leaves the numbers without a prime factor <= max(limit, 163)).
+
+    ``consume``: 0 count (returns int), 1 list as uint64 (returns array), 2 list as uint32
+    (``hi < 2**32``), 3 histogram (adds into ``h_out``: bucket i = ``[h_a + i*h_w, h_a + (i+1)*h_w)``,
+    which must cover ``[lo, hi]``).  ``threads``: OpenMP threads; ``pieces``: how many contiguous
+    pieces (0 = the kernel's choice); ``rr``: round-robin mode (one sieve of the window, segments
+    dealt out to the threads, big primes split between them) -1 = the kernel's choice, 0 off, 1 on.  ``seg_bytes`` (a power of two in [64, 2**23]),
+    ``chunk_bytes``, ``small_max``, ``med_max``: tier parameters, 0 = from the detected caches.
+    ``confirm``: test every survivor above ``confirm_above`` with BPSW (short-window mode).
+    The primes 2, 3 and 5 are accounted for here, not in the kernel.
+    """
+    cdef nd_job J
+    cdef uint64_t lim
+    cdef Py_ssize_t k
+    cdef uint64_t total = 0
+    cdef size_t nout = 0, pos = 0, item
+    cdef int err
+    if lo > hi:
+        raise ValueError("lo must be <= hi")
+    if consume < 0 or consume > 3:
+        raise ValueError("consume must be 0..3")
+    if seg_bytes and (seg_bytes & (seg_bytes - 1) or seg_bytes < 64 or seg_bytes > (1 << 23)):
+        raise ValueError("seg_bytes must be a power of two in [64, 2**23]")
+    if consume == CONSUME_LIST32 and hi >= (1 << 32):
+        raise ValueError("a uint32 list needs hi < 2**32")
+    if consume == CONSUME_HIST:
+        if h_out is None or h_w == 0:
+            raise ValueError("histogram needs h_out and h_w >= 1")
+        if lo < h_a or (hi - h_a) // h_w >= <uint64_t>h_out.shape[0]:
+            raise ValueError("the histogram buckets must cover [lo, hi]")
+    lim = _isqrt_u64(hi) if limit is None else limit
+    if nd_job_init(&J, consume, lo, hi, lim, threads, pieces, seg_bytes, chunk_bytes, small_max, med_max, rr) != 0:
+        nd_job_free(&J)
+        free(J.pieces)
+        raise MemoryError("the sieve ran out of memory")
+    small = [p for p in (2, 3, 5) if lo <= p <= hi]
+    if not J.rr:
+        J.pieces[0].front = len(small)
+    J.confirm = confirm
+    J.confirm_above = confirm_above
+    J.is_prime = _is_prime
+    J.poll = _poll
+    if consume == CONSUME_HIST:
+        J.h_a = h_a
+        J.h_w = h_w
+        J.h_out = &h_out[0]
+    try:
+        with nogil:
+            nd_job_run(&J)
+        if J.abort and PyErr_Occurred():
+            raise_pending()
+        if J.err or J.abort:
+            raise MemoryError("the sieve ran out of memory")
+        if consume == CONSUME_COUNT:
+            for k in range(J.npieces):
+                total += J.pieces[k].count
+            return int(total) + len(small)
+        if consume == CONSUME_HIST:
+            for k in range(J.npieces):
+                h_out[J.pieces[k].hb0] += J.pieces[k].hc0
+                if J.pieces[k].hb1 != <uint64_t>(-1):
+                    h_out[J.pieces[k].hb1] += J.pieces[k].hc1
+            for p in small:
+                h_out[(p - h_a) // h_w] += 1
+            return None
+        # lists: the kernel leaves one buffer (2, 3, 5 go into its first items); numpy takes it over
+        if nd_job_concat(&J, len(small)) != 0:
+            raise MemoryError("the sieve ran out of memory")
+        item = 8 if consume == CONSUME_LIST64 else 4
+        nout = J.pieces[0].out_n
+        buf = _CBuffer()
+        buf.ptr = J.pieces[0].out
+        J.pieces[0].out = NULL
+        buf.n = nout
+        buf.itemsize = item
+        if consume == CONSUME_LIST64:
+            for pos in range(len(small)):
+                (<uint64_t*>buf.ptr)[pos] = small[pos]
+            out = np.frombuffer(buf, dtype=np.uint64) if nout else np.empty(0, dtype=np.uint64)
+        else:
+            for pos in range(len(small)):
+                (<uint32_t*>buf.ptr)[pos] = small[pos]
+            out = np.frombuffer(buf, dtype=np.uint32) if nout else np.empty(0, dtype=np.uint32)
+        return out
+    finally:
+        for k in range(J.npieces):
+            free(J.pieces[k].out)
+        nd_job_free(&J)
+        free(J.pieces)
+
+
+cdef int raise_pending() except -1:
+    """Propagate the exception PyErr_CheckSignals left pending (KeyboardInterrupt)."""
+    return -1
+
+
+cdef class _CBuffer:
+    """A malloc'd array of uint64 or uint32 handed to numpy without a copy (freed with it)."""
+    cdef void* ptr
+    cdef Py_ssize_t n
+    cdef Py_ssize_t itemsize
+    cdef Py_ssize_t shape[1]
+    cdef Py_ssize_t strides[1]
+
+    def __getbuffer__(self, Py_buffer* view, int flags):
+        self.shape[0] = self.n
+        self.strides[0] = self.itemsize
+        view.buf = self.ptr
+        view.obj = self
+        view.len = self.n * self.itemsize
+        view.readonly = 0
+        view.itemsize = self.itemsize
+        view.format = b"Q" if self.itemsize == 8 else b"I"
+        view.ndim = 1
+        view.shape = self.shape
+        view.strides = self.strides
+        view.suboffsets = NULL
+        view.internal = NULL
+
+    def __releasebuffer__(self, Py_buffer* view):
+        pass
+
+    def __dealloc__(self):
+        free(self.ptr)
