@@ -21,7 +21,6 @@ from fractions import Fraction
 from pathlib import Path
 
 import gmpy2
-import mpmath
 import numpy as np
 import pytest
 
@@ -44,6 +43,7 @@ from nextdigit.analysis.uniformity import uniformity_test  # noqa: E402
 from nextdigit.lm import (EXACT_SAMPLING, MaskLogitsProcessor, NumberTokenization, NumpyLogitsProcessor,  # noqa: E402
                           TeacherLogitsProcessor, VLLMLogitsProcessor, check_generation_config, detect_tokenization,
                           generate_exact, teacher_tvd_bound, token_law)
+from _stats import chi2_pvalue  # noqa: E402
 
 torch.set_num_threads(1)
 KINDS = ("digit", "chunk", "bpe")
@@ -163,26 +163,6 @@ def tree_walk(model, prompt_ids, law, proc, batch=512):
 
 def prompt_ids(tok):
     return tok(PROMPT)["input_ids"]
-
-
-def chi2_pvalue(samples, law: dict) -> float:
-    """Pearson chi-square of samples against a law, cells with expected < 5 pooled."""
-    n = len(samples)
-    c = Counter(samples)
-    assert set(c) <= set(law), f"samples outside the law: {sorted(set(c) - set(law))[:5]}"
-    cells, pool_e, pool_o = [], 0.0, 0
-    for k, p in law.items():
-        e = n * p
-        if e < 5:
-            pool_e += e
-            pool_o += c.get(k, 0)
-        else:
-            cells.append((c.get(k, 0), e))
-    if pool_e > 0:
-        cells.append((pool_o, pool_e))
-    stat = sum((o - e) ** 2 / e for o, e in cells)
-    df = len(cells) - 1
-    return float(mpmath.gammainc(df / 2, stat / 2, mpmath.inf, regularized=True))
 
 
 # ---------------------------------------------------------------------------------------------

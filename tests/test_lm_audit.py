@@ -15,7 +15,6 @@ import math
 import os
 from collections import Counter
 
-import mpmath
 import numpy as np
 import pytest
 
@@ -38,6 +37,7 @@ from nextdigit.lm import (EXACT_SAMPLING, MaskLogitsProcessor, TeacherLogitsProc
                           token_law)
 from nextdigit.lm.audit import Decoding, audit, distortion, monte_carlo  # noqa: E402
 from nextdigit.lm.toy import bpe_tokenizer, chunk_tokenizer, digit_tokenizer, tiny_gpt2, train_tiny  # noqa: E402
+from _stats import chi2_pvalue  # noqa: E402
 
 torch.set_num_threads(1)
 PROMPT = "Number:"
@@ -105,25 +105,6 @@ class _Mask64:
         out = torch.full_like(scores, -math.inf)
         out[:, ids] = scores[:, ids]
         return out
-
-
-def chi2_pvalue(samples, law: dict) -> float:
-    """Pearson chi-square of samples against a law (cells expecting < 5 pooled)."""
-    n = len(samples)
-    c = Counter(samples)
-    assert set(c) <= set(law), f"samples outside the law: {sorted(set(c) - set(law))[:5]}"
-    cells, pool_e, pool_o = [], 0.0, 0
-    for k, p in law.items():
-        e = n * p
-        if e < 5:
-            pool_e += e
-            pool_o += c.get(k, 0)
-        else:
-            cells.append((c.get(k, 0), e))
-    if pool_e > 0:
-        cells.append((pool_o, pool_e))
-    stat = sum((o - e) ** 2 / e for o, e in cells)
-    return float(mpmath.gammainc((len(cells) - 1) / 2, stat / 2, mpmath.inf, regularized=True))
 
 
 def numbers(n):

@@ -4,15 +4,14 @@ and its resume path (base-2 strong pseudoprimes in range), the AVX2 and the port
 division (same verdicts, same stream), edges near 2**63 and 2**64."""
 from __future__ import annotations
 
-from collections import Counter
 
 import gmpy2
-import mpmath
 import numpy as np
 import pytest
 import sympy
 
 from nextdigit import _randprime
+from _stats import chi_square_p
 
 ALPHA = 1e-6  # a correct sampler fails a test with probability < 1e-6
 
@@ -20,18 +19,6 @@ ALPHA = 1e-6  # a correct sampler fails a test with probability < 1e-6
 # pass the base-2 test: only the Lucas test rejects them): p * (2p - 1) and classics
 SPSP = [42799, 49141, 88357, 90751, 3215031751, 2192323271604260941, 10315554597137065321]
 TD_PRIMES = [p for p in range(7, 104) if sympy.isprime(p)]
-
-
-def chi_square_p(samples, support) -> float:
-    """Pearson chi-square p-value of ``samples`` against the uniform law on ``support``; any
-    sample outside the support makes it 0."""
-    support = set(support)
-    c = Counter(samples)
-    if any(s not in support for s in c):
-        return 0.0
-    e = len(samples) / len(support)
-    stat = sum((c.get(s, 0) - e) ** 2 / e for s in support)
-    return float(mpmath.gammainc((len(support) - 1) / 2, stat / 2, mpmath.inf, regularized=True))
 
 
 def primes_in(lo, hi):

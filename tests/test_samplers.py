@@ -7,7 +7,6 @@ from collections import Counter
 from fractions import Fraction
 
 import gmpy2
-import mpmath
 import numpy as np
 import pytest
 import sympy
@@ -15,22 +14,9 @@ import sympy
 from nextdigit.models import END, ModelError, Vocabulary, generate, generate_many, log_prob
 from nextdigit import random_prime, random_primes
 from nextdigit.tasks.primes import DensityPrimeModel, ExactPrimeModel, RandomizedPrimeModel
+from _stats import chi_square_p
 
 ALPHA = 1e-6  # a correct sampler fails a test with probability < 1e-6
-
-
-def chi_square_p(samples, support) -> float:
-    """Pearson chi-square p-value of ``samples`` against the uniform law on ``support``.
-    Any sample outside the support (a non-prime, a dead end) makes the p-value 0."""
-    support = set(support)
-    c = Counter(samples)
-    if any(s not in support for s in c):
-        return 0.0
-    n = len(samples)
-    e = n / len(support)
-    stat = sum((c.get(s, 0) - e) ** 2 / e for s in support)
-    df = len(support) - 1
-    return float(mpmath.gammainc(df / 2, stat / 2, mpmath.inf, regularized=True))
 
 
 PRIMES3 = [str(p) for p in sympy.primerange(100, 1000)]
