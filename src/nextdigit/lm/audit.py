@@ -103,7 +103,7 @@ from fractions import Fraction
 import numpy as np
 
 from .._util.rng import as_generator
-from .._util.validate import as_int
+from .._util.validate import as_int, as_int_in
 from .laws import TokenLaw, TreeLevel, _as_prefix, token_law
 
 __all__ = ["audit", "distortion", "monte_carlo", "Decoding", "AuditResult", "DistortionResult",
@@ -997,15 +997,9 @@ def _resolve(model, task, prompt, digits, tokenizer, lead, stop, eos, threads):
 
 
 def _check_common(max_nodes, batch_size, max_cache_bytes):
-    max_nodes = as_int(max_nodes, "max_nodes")
-    if max_nodes < 1:
-        raise ValueError(f"max_nodes must be >= 1, got {max_nodes}")
-    batch_size = as_int(batch_size, "batch_size")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    max_cache_bytes = as_int(max_cache_bytes, "max_cache_bytes")
-    if max_cache_bytes < 0:
-        raise ValueError(f"max_cache_bytes must be >= 0, got {max_cache_bytes}")
+    max_nodes = as_int_in(max_nodes, "max_nodes", 1)
+    batch_size = as_int_in(batch_size, "batch_size", 1)
+    max_cache_bytes = as_int_in(max_cache_bytes, "max_cache_bytes", 0)
     return max_nodes, batch_size, max_cache_bytes
 
 
@@ -1185,12 +1179,8 @@ def monte_carlo(model, task, prompt=None, *, samples: int = 1000, rng=None, digi
 
     t0 = time.perf_counter()
     reg = _decoding(decoding, mode, temperature, top_k, top_p)
-    samples = as_int(samples, "samples")
-    if samples < 2:
-        raise ValueError(f"samples must be >= 2, got {samples}")
-    batch_size = as_int(batch_size, "batch_size")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    samples = as_int_in(samples, "samples", 2)
+    batch_size = as_int_in(batch_size, "batch_size", 1)
     if isinstance(z, bool) or not isinstance(z, (int, float)) or not z > 0:
         raise ValueError(f"z must be a positive number, got {z!r}")
     gen = as_generator(rng)

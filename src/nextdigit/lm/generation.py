@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._util.validate import as_int
+from .._util.validate import as_int, as_int_in
 from .laws import TokenLaw, _as_prefix
 from .processors import MaskLogitsProcessor, TeacherLogitsProcessor, _check_law, _check_mode
 
@@ -183,12 +183,8 @@ def generate_exact(model, law, input_ids=None, *, prompt=None, tokenizer=None, n
 
     law = _check_law(law)
     _check_mode(mode)
-    num_samples = as_int(num_samples, "num_samples")
-    if num_samples < 1:
-        raise ValueError(f"num_samples must be >= 1, got {num_samples}")
-    batch_size = as_int(batch_size, "batch_size")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    num_samples = as_int_in(num_samples, "num_samples", 1)
+    batch_size = as_int_in(batch_size, "batch_size", 1)
     if not hasattr(model, "generate") or not hasattr(model, "config"):
         raise TypeError(f"model must be a transformers generative model, not {type(model).__name__}")
     prefix = _as_prefix(answer_prefix, "answer_prefix")
