@@ -684,7 +684,11 @@ typedef struct nd_job {
     /* big primes: producers distribute them into per-(producer, piece) lists */
     int has_big, nprod;
     nd_u64 NR;                         /* ring length of the bucket sieve (power of two) */
-    nd_u64 prod_lo[65], prod_hi[65];   /* producer t generates the big primes in [prod_lo, prod_hi] */
+    /* the big primes [prod_a, prod_b] are generated in prod_nchunks chunks that the threads take
+     * in turn (an atomic counter: a slow or descheduled thread delays the others by one chunk) */
+    nd_u64 prod_a, prod_b, prod_nchunks;
+    nd_u64 prod_next;                  /* next chunk to take (atomic) */
+    int nfinished[2];                  /* threads done producing [0] / done with the pieces [1] (atomic) */
     nd_item **stage;                   /* [nprod * npieces * NR] */
     nd_u32 **lazy;                     /* [nprod * npieces]: big primes whose square is in the piece */
     size_t *nlazy, *caplazy;
@@ -732,16 +736,34 @@ typedef struct {
     nd_u64 last_seg;                   /* index of the last segment */
 } nd_work;
 
-ND_AI void nd_poll(nd_work *W)
+/* Thread 0's signal check, at most every 0.1 s */
+ND_AI void nd_poll_job(nd_job *J)
 {
-    nd_job *J = W->J;
-    if (W->tid == 0 && J->poll) {
+    if (J->poll) {
         double t = nd_now();
         if (t - J->t_last > 0.1) {
             J->t_last = t;
             if (J->poll() != 0)
                 J->abort = 1;
         }
+    }
+}
+
+ND_AI void nd_poll(nd_work *W)
+{
+    if (W->tid == 0)
+        nd_poll_job(W->J);
+}
+
+/* Thread 0 waits for the other threads to finish a phase (*done reaching n) and keeps polling,
+ * so that Ctrl-C is seen while another thread still works (an OpenMP barrier would not poll);
+ * the others see J->abort at their next segment and stop. */
+static void nd_wait_polling(nd_job *J, int *done, int n)
+{
+    struct timespec nap = {0, 200000};
+    while (__atomic_load_n(done, __ATOMIC_ACQUIRE) < n) {
+        nd_poll_job(J);
+        nanosleep(&nap, NULL);
     }
 }
 
@@ -1606,11 +1628,10 @@ static void nd_dist_segment(nd_work *W, nd_u64 segb, nd_u64 L)
     }
 }
 
-static void nd_produce(nd_job *J, int t)
+/* Producer thread t sieves the big primes in [a, b] and hands them to the pieces (ascending:
+ * each thread takes its chunks in increasing order, so its lazy lists stay sorted) */
+static void nd_produce_chunk(nd_job *J, int t, nd_u64 a, nd_u64 b)
 {
-    nd_u64 a = J->prod_lo[t], b = J->prod_hi[t];
-    if (a > b || J->abort)
-        return;
     nd_par P;
     P.S = 1u << 16;
     P.lgS = 16;
@@ -1631,6 +1652,24 @@ static void nd_produce(nd_job *J, int t)
     if (nd_sieve_range(&W) != 0)
         J->pools[t].err = 1;
     nd_work_free(&W);
+}
+
+static void nd_produce(nd_job *J, int t)
+{
+    if (J->prod_a > J->prod_b)
+        return;
+    const nd_u64 A = J->prod_a, len = J->prod_b - J->prod_a + 1, C = J->prod_nchunks;
+    for (;;) {
+        nd_u64 c = __atomic_fetch_add(&J->prod_next, 1, __ATOMIC_RELAXED);
+        if (c >= C || J->abort || J->pools[t].err)
+            return;
+        /* chunk c: [A + len c / C, A + len (c + 1) / C), interior ends at multiples of 30
+         * (len < 2^33 and C <= 4096: no overflow) */
+        nd_u64 a = c == 0 ? A : (A + len * c / C) / 30 * 30;
+        nd_u64 b = c + 1 == C ? J->prod_b : (A + len * (c + 1) / C) / 30 * 30 - 1;
+        if (a <= b)
+            nd_produce_chunk(J, t, a, b);
+    }
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1698,16 +1737,17 @@ static void nd_job_setup(nd_job *J, int nt)
         J->rr_T = nt;
     if (!J->has_big)
         return;
-    /* split [med_max + 1, limit] into nt ranges of equal length: the density 1/ln x of the primes
-     * changes little across the range */
-    nd_u64 a = J->par.med_max + 1, b = J->par.limit;
-    double la = (double)a, lb = (double)b;
-    for (int t = 0; t < nt; t++) {
-        nd_u64 x0 = t == 0 ? a : (nd_u64)(la + (lb - la) * t / nt);
-        nd_u64 x1 = t == nt - 1 ? b : (nd_u64)(la + (lb - la) * (t + 1) / nt) - 1;
-        J->prod_lo[t] = x0;
-        J->prod_hi[t] = x1;
-    }
+    /* [med_max + 1, limit] in chunks of about 2^24 numbers (~10 ms of work each), at least one
+     * per thread, at most 4096 */
+    J->prod_a = J->par.med_max + 1;
+    J->prod_b = J->par.limit;
+    J->prod_next = 0;
+    nd_u64 C = J->prod_a <= J->prod_b ? (J->prod_b - J->prod_a) >> 24 : 0;
+    if (C < (nd_u64)nt)
+        C = (nd_u64)nt;
+    if (C > 4096)
+        C = 4096;
+    J->prod_nchunks = C;
     size_t ntg = J->rr ? (size_t)nt : (size_t)J->npieces;
     size_t nl = (size_t)nt * ntg;
     J->stage = (nd_item **)calloc(nl * J->NR, sizeof(nd_item *));
@@ -1973,6 +2013,9 @@ static void nd_job_body(nd_job *J, int tid, int nt)
         nd_produce(J, tid);
         NDP_MARK(NDP_PRODUCE);
     }
+    __atomic_add_fetch(&J->nfinished[0], 1, __ATOMIC_RELEASE);
+    if (tid == 0)
+        nd_wait_polling(J, &J->nfinished[0], nt);
 #pragma omp barrier
     if (tid == 0)
         for (int i = 0; i < J->npools; i++)
@@ -1983,9 +2026,12 @@ static void nd_job_body(nd_job *J, int tid, int nt)
         nd_rr_thread(J, tid, nt);
         return;
     }
-#pragma omp for schedule(dynamic, 1)
+#pragma omp for schedule(dynamic, 1) nowait
     for (int k = 0; k < J->npieces; k++)
         nd_piece_run(J, k, tid);
+    __atomic_add_fetch(&J->nfinished[1], 1, __ATOMIC_RELEASE);
+    if (tid == 0)
+        nd_wait_polling(J, &J->nfinished[1], nt);
 }
 
 /* Run a job.  A parallel region only when it has work for more than one thread (one piece and
@@ -1997,6 +2043,7 @@ static void nd_job_run(nd_job *J)
     if (!J->has_big && nt > J->npieces)
         nt = J->npieces;
     J->t_last = nd_now();
+    J->nfinished[0] = J->nfinished[1] = 0;
     if (nt <= 1) {
         nd_job_setup(J, 1);
         if (!J->err && J->has_big) {
