@@ -40,7 +40,10 @@ L1 and about the L2 size [ps config.hpp]): 256 KiB for [0, 1e10), 512 KiB at 1e1
 sieving primes follow from the sizes: small ``p <= L1 / 5`` (9830 here), medium ``p <= 3 S``,
 big above (primesieve's FACTOR_ERATSMALL = 0.2 and FACTOR_ERATMEDIUM = 3 [ps config.hpp]).
 Memory is one segment per thread plus 8 bytes per sieving prime in flight (medium lists and
-buckets), i.e. O(S + pi(sqrt(hi))), independent of the window length.
+buckets), i.e. O(S + pi(sqrt(hi))), independent of the window length.  The lists live in 1 MiB
+chunks taken from mmap and returned with munmap (through malloc, the ~1 GB of a count near 2**64
+stayed resident in the OpenMP threads' arenas after it); more than 64 MiB of them are unmapped by
+a detached thread, so that the result, or KeyboardInterrupt, does not wait for the release.
 
 Layer 2 -- pre-sieve (primes 7..163)
 ------------------------------------

@@ -21,6 +21,15 @@
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#include <sys/mman.h>
+#define ND_HAVE_PTHREAD 1
+#define ND_HAVE_MMAP 1
+#else
+#define ND_HAVE_PTHREAD 0
+#define ND_HAVE_MMAP 0
+#endif
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -354,6 +363,30 @@ typedef struct {
 #define ND_BLK_ITEMS ((ND_BLK_BYTES - 16u) / 8u)
 #define ND_CHUNK_BLKS 256u             /* 1 MiB chunks */
 
+/* Pool chunks come straight from mmap where there is one, and go back with munmap: through
+ * malloc, a big count's chunks stayed resident after it (hundreds of MB near 2**64, kept in
+ * the arenas of the OpenMP threads that allocated them). */
+static void *nd_chunk_alloc(size_t bytes)
+{
+#if ND_HAVE_MMAP
+    void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return m == MAP_FAILED ? NULL : m;
+#else
+    void *m = NULL;
+    return posix_memalign(&m, ND_BLK_BYTES, bytes) == 0 ? m : NULL;
+#endif
+}
+
+static void nd_chunk_free(void *m, size_t bytes)
+{
+#if ND_HAVE_MMAP
+    munmap(m, bytes);
+#else
+    (void)bytes;
+    free(m);
+#endif
+}
+
 typedef struct nd_blk {
     struct nd_blk *next;
     nd_u32 n;                          /* items it[first .. n) are in use */
@@ -386,7 +419,8 @@ static nd_blk *nd_pool_grow(nd_pool *pl)
         pl->capchunks = nc;
     }
     const size_t bytes = (size_t)ND_BLK_BYTES * ND_CHUNK_BLKS;
-    if (posix_memalign(&mem, ND_BLK_BYTES, bytes) != 0 || !mem) {
+    mem = nd_chunk_alloc(bytes);
+    if (!mem) {
         pl->err = 1;
         return NULL;
     }
@@ -420,7 +454,7 @@ ND_AI void nd_blk_put(nd_pool *pl, nd_blk *b)
 static void nd_pool_free(nd_pool *pl)
 {
     for (size_t i = 0; i < pl->nchunks; i++)
-        free(pl->chunks[i]);
+        nd_chunk_free(pl->chunks[i], (size_t)ND_BLK_BYTES * ND_CHUNK_BLKS);
     free(pl->chunks);
     memset(pl, 0, sizeof *pl);
 }
@@ -2078,6 +2112,58 @@ static void nd_job_run(nd_job *J)
             J->err = 1;
 }
 
+static void nd_pools_free(nd_pool *pools, int n)
+{
+    for (int i = 0; i < n; i++)
+        nd_pool_free(&pools[i]);
+    free(pools);
+}
+
+#if ND_HAVE_PTHREAD
+typedef struct {
+    nd_pool *pools;
+    int n;
+} nd_pools_arg;
+
+static void *nd_pools_free_thread(void *arg)
+{
+    nd_pools_arg *a = (nd_pools_arg *)arg;
+    nd_pools_free(a->pools, a->n);
+    free(a);
+    return NULL;
+}
+#endif
+
+/* Release big pools (near 2**64 ~0.8 GB per thread: 0.1-0.2 s of munmap per GB here, several
+ * times that on slower machines) on a detached thread, so that the result, or KeyboardInterrupt
+ * after Ctrl-C, comes at once.  Returns 0 when it did not (the caller frees them itself). */
+static int nd_pools_free_later(nd_pool *pools, int n)
+{
+#if ND_HAVE_PTHREAD
+    size_t chunks = 0;
+    for (int i = 0; i < n; i++)
+        chunks += pools[i].nchunks;
+    if (chunks < 64)                   /* under 64 MiB: not worth a thread */
+        return 0;
+    nd_pools_arg *a = (nd_pools_arg *)malloc(sizeof *a);
+    pthread_t th;
+    if (!a)
+        return 0;
+    a->pools = pools;
+    a->n = n;
+    if (pthread_create(&th, NULL, nd_pools_free_thread, a) != 0) {
+        free(a);
+        return 0;
+    }
+    pthread_detach(th);
+    return 1;
+#else
+    (void)pools;
+    (void)n;
+    return 0;
+#endif
+}
+
 static void nd_job_free(nd_job *J)
 {
     if (J->lazy)
@@ -2094,10 +2180,8 @@ static void nd_job_free(nd_job *J)
             free(J->pieces[k].segrec);
             J->pieces[k].segrec = NULL;
         }
-    if (J->pools)
-        for (int i = 0; i < J->npools; i++)
-            nd_pool_free(&J->pools[i]);
-    free(J->pools);
+    if (J->pools && !nd_pools_free_later(J->pools, J->npools))
+        nd_pools_free(J->pools, J->npools);
     J->lazy = NULL;
     J->stage = NULL;
     J->pools = NULL;
