@@ -791,13 +791,16 @@ ND_AI void nd_poll(nd_work *W)
 
 /* Thread 0 waits for the other threads to finish a phase (*done reaching n) and keeps polling,
  * so that Ctrl-C is seen while another thread still works (an OpenMP barrier would not poll);
- * the others see J->abort at their next segment and stop. */
+ * the others see J->abort at their next segment and stop.  It spins for the first millisecond
+ * (short jobs: a nap would add up to its length to every call), then naps 0.2 ms at a time. */
 static void nd_wait_polling(nd_job *J, int *done, int n)
 {
     struct timespec nap = {0, 200000};
+    const double t0 = nd_now();
     while (__atomic_load_n(done, __ATOMIC_ACQUIRE) < n) {
         nd_poll_job(J);
-        nanosleep(&nap, NULL);
+        if (nd_now() - t0 > 1e-3)
+            nanosleep(&nap, NULL);
     }
 }
 
