@@ -555,6 +555,16 @@ def test_bad_input_is_refused_clearly(toks, models, laws):
         token_law("prime", 3, 42)
     with pytest.raises(ValueError, match="task"):
         token_law("semiprime", 3, toks["chunk"])
+    for bad in (0, -1, 10**6):                       # before any counting, naming the argument
+        with pytest.raises(ValueError, match="threads"):
+            token_law("prime", 12, toks["chunk"], threads=bad)
+    with pytest.raises(TypeError, match="threads"):
+        token_law("prime", 12, toks["chunk"], threads=1.5)
+    for bad in (-1, 2**64):
+        with pytest.raises(ValueError, match="seed"):
+            generate_exact(models["chunk"], law, prompt_ids(toks["chunk"]), seed=bad)
+    with pytest.raises(TypeError, match="seed"):
+        generate_exact(models["chunk"], law, prompt_ids(toks["chunk"]), seed="0")
     with pytest.raises(ValueError, match="mode"):
         NumpyLogitsProcessor(law, "greedy")
     with pytest.raises(TypeError, match="law"):

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._util.validate import as_int, as_int_in
+from .._util.validate import as_int_in
 from .laws import TokenLaw, _as_prefix
 from .processors import MaskLogitsProcessor, TeacherLogitsProcessor, _check_law, _check_mode
 
@@ -185,6 +185,8 @@ def generate_exact(model, law, input_ids=None, *, prompt=None, tokenizer=None, n
     _check_mode(mode)
     num_samples = as_int_in(num_samples, "num_samples", 1)
     batch_size = as_int_in(batch_size, "batch_size", 1)
+    if seed is not None:                # torch.manual_seed takes [0, 2**64); SeedSequence no negatives
+        seed = as_int_in(seed, "seed", 0, 2**64 - 1)
     if not hasattr(model, "generate") or not hasattr(model, "config"):
         raise TypeError(f"model must be a transformers generative model, not {type(model).__name__}")
     prefix = _as_prefix(answer_prefix, "answer_prefix")
@@ -225,8 +227,8 @@ def generate_exact(model, law, input_ids=None, *, prompt=None, tokenizer=None, n
         model.generation_config = GenerationConfig(**{k: v for k, v in tokens.items() if v is not None})
         with torch.random.fork_rng(devices=[]):
             if seed is not None:
-                torch.manual_seed(as_int(seed, "seed"))
-            proc_rng = None if seed is None else np.random.SeedSequence(as_int(seed, "seed"))
+                torch.manual_seed(seed)
+            proc_rng = None if seed is None else np.random.SeedSequence(seed)
             while done < num_samples:
                 b = min(batch_size, num_samples - done)
                 if mode == "teacher":

@@ -59,6 +59,7 @@ from fractions import Fraction
 import numpy as np
 
 from .. import counting
+from .._util.threads import resolve_threads
 from .._util.validate import as_int, check_digits
 from ..primality import is_prime
 from .tokenization import (AnswerFormat, NumberTokenization, TokenizerCodec, as_codec, resolve_tokenization)
@@ -1073,6 +1074,8 @@ def token_law(task, digits=None, tokenizer=None, *, tokenization=None, lead: str
     """
     if tokenizer is None:
         raise TypeError("tokenizer is required (a transformers / tokenizers tokenizer or (encode, decode))")
+    if threads is not None:
+        resolve_threads(threads)                       # fail before any counting: a clear ValueError
     oracle, n = _oracle(task, digits, threads)
     codec = as_codec(tokenizer)
     fmt = AnswerFormat(lead, stop, eos)
