@@ -13,6 +13,7 @@
 # missing and fails.
 #
 # Usage: tools/cross-compile-aarch64.sh          (from any directory; exit 0 = every module built)
+#        CROSS_OUT=DIR tools/cross-compile-aarch64.sh    (keeps DIR/<module>.so)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,8 +35,13 @@ fi
 python -c "import Cython" 2>/dev/null || python -m pip install --quiet "cython>=3.0"
 
 NPINC=$(python -c "import numpy; print(numpy.get_include())")
-OUT=$(mktemp -d)
-trap 'rm -rf "$OUT"' EXIT
+if [ -n "${CROSS_OUT:-}" ]; then            # keep the shared objects there (check-aarch64.sh --cross)
+    OUT=$CROSS_OUT
+    mkdir -p "$OUT"
+else
+    OUT=$(mktemp -d)
+    trap 'rm -rf "$OUT"' EXIT
+fi
 
 # numpy's config header was generated for the build machine: check that its sizes are the
 # aarch64 ones (all LP64 Linux: they are, and this keeps it so)
