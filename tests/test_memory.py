@@ -36,14 +36,14 @@ INTERRUPT_SCRIPT = """
 import signal, time
 import nextdigit as nd
 
-def rss_mib():
-    return int([line.split()[1] for line in open("/proc/self/status") if line.startswith("VmRSS")][0]) // 1024
+def status_mib(key):                # VmRSS (now) or VmHWM (peak) of this process, MiB
+    return int([line.split()[1] for line in open("/proc/self/status") if line.startswith(key)][0]) // 1024
 
 def alarm(signum, frame):
     raise KeyboardInterrupt
 
 signal.signal(signal.SIGALRM, alarm)
-before = rss_mib()
+before = status_mib("VmRSS")
 peaks = []
 for delay in (4.0, 3.0):            # after the producers: the pools are full
     signal.setitimer(signal.ITIMER_REAL, delay)
@@ -51,9 +51,9 @@ for delay in (4.0, 3.0):            # after the producers: the pools are full
         nd.count_primes(2**64 - 4 * 10**10, 2**64, threads=2)
         raise SystemExit("not interrupted")
     except KeyboardInterrupt:
-        peaks.append(int([line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM")][0]) // 1024)
+        peaks.append(status_mib("VmHWM"))
     time.sleep(2.0)
-print(before, rss_mib(), *peaks)
+print(before, status_mib("VmRSS"), *peaks)
 """
 
 
