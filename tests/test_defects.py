@@ -4,6 +4,7 @@ found.  Every test here failed before its fix."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import subprocess
@@ -672,3 +673,36 @@ def test_sweep_target_distributions_refuse_before_counting_or_building():
     assert grid_count_lower_bound(2, 2) == 288          # cached by then: the exact count
     assert len(UniformNumberTask(3).target_distribution()) == 900
     assert len(SudokuTask(2, 2, rho=1).target_distribution()) == 288
+
+
+def test_sweep_tvd_kl_and_hidden_stream_refuse_what_is_not_a_law_or_a_model():
+    """``tvd("7", {...})`` / ``kl(5, {...})`` raised AttributeError ('str' has no 'get'),
+    ``tvd({1: True}, ...)`` and negative or infinite "probabilities" gave numbers, and
+    ``exact_distribution_hidden_stream("x")`` raised AttributeError; the fuzz suite had left these
+    four analysis functions out."""
+    from fractions import Fraction
+
+    import gmpy2
+
+    from nextdigit.analysis import exact_distribution_hidden_stream, kl, tvd
+
+    law = {"2": 0.5, "3": 0.5}
+    for f in (tvd, kl):
+        for bad, name in (("7", "p"), (5, "p"), ([0.5, 0.5], "p")):
+            with pytest.raises(TypeError, match=f"^{name} must be a mapping"):
+                f(bad, law)
+            with pytest.raises(TypeError, match="^q must be a mapping"):
+                f(law, bad)
+        for bad in ({"2": "x"}, {"2": True}, {"2": 1j}):
+            with pytest.raises(TypeError, match=r"^q\['2'\] must be a real number"):
+                f(law, bad)
+        for bad in ({"2": -0.25}, {"2": float("nan")}, {"2": float("inf")}):
+            with pytest.raises(ValueError, match=r"^p\['2'\] = .* is not a probability"):
+                f(bad, law)
+    # exact numbers stay exact, gmpy2 / numpy numbers are accepted
+    assert tvd({"2": Fraction(1, 3), "3": Fraction(2, 3)}, {"2": Fraction(1, 2), "5": gmpy2.mpq(1, 2)}) == Fraction(2, 3)
+    assert kl(law, {"2": np.float64(0.25), "3": 0.75}) == pytest.approx(0.5 * math.log(2) + 0.5 * math.log(2 / 3))
+    assert kl(law, {"2": 1.0}) == math.inf
+    for bad in ("x", None, 5):
+        with pytest.raises(TypeError, match="hidden-stream model"):
+            exact_distribution_hidden_stream(bad)

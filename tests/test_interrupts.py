@@ -61,8 +61,10 @@ SCRIPT = textwrap.dedent(
             assert nd.is_prime(2**61 - 1) and nd.count_primes(0, 100) == 25
             print("usable", flush=True)
     if job == "executor":   # the pieces already running on the pool would finish first: do not wait
-        import os
+        import os               # for them, but do not leave the workers (nor so the forkserver) behind
         sys.stdout.flush()
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            proc.kill()
         os._exit(0)
     """
 )

@@ -17,7 +17,9 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections import defaultdict
+from collections.abc import Mapping
 from fractions import Fraction
 
 import numpy as np
@@ -114,6 +116,9 @@ def exact_distribution_hidden_seed(model, prompt: str = "") -> dict:
 
 def exact_distribution_hidden_stream(model, prompt: str = "", max_nodes: int = 2_000_000) -> dict:
     """Public-output marginal of a hidden-stream model (joint traversal of both streams)."""
+    if not (hasattr(model, "vocab") and callable(getattr(model, "step", None))):
+        raise TypeError("exact_distribution_hidden_stream needs a hidden-stream model (a vocab and "
+                        f"step(prompt, hidden, text, rng)), not {type(model).__name__}")
     prompt = as_str(prompt, "prompt")
     max_nodes = as_int_in(max_nodes, "max_nodes", 1)
     out: dict = defaultdict(float)
@@ -139,14 +144,39 @@ def exact_distribution_hidden_stream(model, prompt: str = "", max_nodes: int = 2
     return dict(out)
 
 
+def _as_law(p, name: str) -> dict:
+    """A distribution given as a mapping outcome -> probability: every value a finite real number
+    >= 0 (int, Fraction, float, numpy or gmpy2 number; not bool).  The values need not sum to 1
+    (sub-probability laws, e.g. without an off-support bucket, are compared as they are)."""
+    if not isinstance(p, Mapping):
+        raise TypeError(f"{name} must be a mapping outcome -> probability (a dict), not {type(p).__name__}")
+    for k, v in p.items():
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real) and not _is_gmpy_real(v):
+            raise TypeError(f"{name}[{short(k)}] must be a real number, not {type(v).__name__}")
+        if not (v >= 0) or (isinstance(v, (float, np.floating)) and math.isinf(v)):
+            raise ValueError(f"{name}[{short(k)}] = {short(v)} is not a probability (finite and >= 0)")
+    return p
+
+
+def _is_gmpy_real(v) -> bool:
+    return type(v).__name__ in ("mpz", "mpq", "mpfr") and type(v).__module__.startswith("gmpy2")
+
+
 def tvd(p: dict, q: dict):
-    """Total variation distance ``1/2 sum |p(x) - q(x)|`` (exact for Fractions)."""
+    """Total variation distance ``1/2 sum |p(x) - q(x)|`` (exact for Fractions).
+
+    ``p`` and ``q`` map outcomes to probabilities (finite reals >= 0); anything else is a
+    ``TypeError`` / ``ValueError`` naming the argument."""
+    p, q = _as_law(p, "p"), _as_law(q, "q")
     keys = set(p) | set(q)
     return sum(abs(p.get(k, 0) - q.get(k, 0)) for k in keys) / 2
 
 
 def kl(p: dict, q: dict) -> float:
-    """Kullback-Leibler divergence KL(p || q) in nats (inf when p puts mass where q has none)."""
+    """Kullback-Leibler divergence KL(p || q) in nats (inf when p puts mass where q has none).
+
+    Arguments as for ``tvd``."""
+    p, q = _as_law(p, "p"), _as_law(q, "q")
     total = 0.0
     for k, pk in p.items():
         if pk == 0:
