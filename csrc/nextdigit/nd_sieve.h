@@ -763,8 +763,12 @@ typedef struct {
     nd_item *mcur[64], *mnxt[64];
     nd_item **ring;
     nd_u64 NR;
-    size_t pi;                         /* next small/medium prime in ND_BASE to add */
-    size_t pi_end;                     /* one past the last small/medium prime */
+    size_t pi;                         /* next small prime in ND_BASE to add */
+    size_t ps_end;                     /* one past the last small prime */
+    size_t pm;                         /* next medium prime in ND_BASE to add */
+    size_t pi_end;                     /* one past the last medium prime */
+    int med_T, med_t;                  /* round robin: this thread's medium primes are those of
+                                        * index = med_t mod med_T (1, 0 otherwise: all of them) */
     size_t lz[64];                     /* cursors in the lazy lists, one per producer */
     nd_u64 lo, hi;
     nd_u64 last_seg;                   /* index of the last segment */
@@ -988,14 +992,14 @@ ND_NI int nd_med_block(int st, nd_u8 *seg, nd_u64 L, const nd_item *it, nd_u32 n
     }
 }
 
-ND_NI int nd_medium(nd_work *W, nd_u64 L)
+ND_NI int nd_medium(nd_work *W, nd_u8 *seg, nd_u64 L)
 {
     int bad = 0;
     for (int st = 0; st < 64; st++) {
         nd_blk *h = nd_detach(&W->mcur[st]);
         while (h) {
             nd_blk *nb = h->next;
-            bad |= nd_med_block(st, W->seg, L, h->it + h->first, h->n - h->first, W->mnxt, W->pool);
+            bad |= nd_med_block(st, seg, L, h->it + h->first, h->n - h->first, W->mnxt, W->pool);
             nd_blk_put(W->pool, h);
             h = nb;
         }
@@ -1015,44 +1019,48 @@ ND_NI int nd_big(nd_work *W, nd_u8 *seg, nd_u64 seg_idx)
     nd_item **ring = W->ring;
     nd_pool *pl = W->pool;
     int bad = 0;
-    nd_blk *h = nd_detach(&ring[seg_idx & msk]);
-    while (h) {
-        const nd_item *it = h->it + h->first, *end = h->it + h->n;
-        if (h->next)
-            for (int c = 0; c < 4; c++)
-                __builtin_prefetch((const char *)h->next + 64 * c);
-        for (; it < end; it++) {
-            /* one item: q in the low word, offset << 9 | wheel state in the high word */
-            nd_u64 v;
-            __builtin_prefetch(it + 64);
-            memcpy(&v, it, 8);
-            const nd_u64 q = (nd_u32)v;
-            nd_u64 off = v >> 41, st = (v >> 32) & 511;
-            do {
+    /* One crossing per item, then the item goes to the list of the segment of its next
+     * multiple -- this segment's own list included, which is why the list is emptied until it
+     * stays empty.  No inner loop: the number of crossings per item and segment (0..5 for the
+     * smallest big primes) is not a branch. */
+    nd_item **self = &ring[seg_idx & msk];
+    while (*self) {
+        nd_blk *h = nd_detach(self);
+        while (h) {
+            const nd_item *it = h->it + h->first, *end = h->it + h->n;
+            if (h->next)
+                for (int c = 0; c < 4; c++)
+                    __builtin_prefetch((const char *)h->next + 64 * c);
+            for (; it < end; it++) {
+                /* one item: q in the low word, offset << 9 | wheel state in the high word */
+                nd_u64 v;
+                memcpy(&v, it, 8);
+                const nd_u64 q = (nd_u32)v;
+                nd_u64 off = v >> 41, st = (v >> 32) & 511;
                 const nd_u64 e = ND_W210X[st];
                 seg[off] &= (nd_u8)e;
                 off += q * ((e >> 8) & 0xFF) + ((e >> 16) & 0xFF);
                 st = e >> 32;
-            } while (off < S);
-            const nd_u64 ns = seg_idx + (off >> lgS);
-            if (ND_LIKELY(ns <= last)) {    /* beyond the piece: the prime is done here */
-                nd_item **slot = &ring[ns & msk];
-                nd_item *wp = *slot;
-                if (ND_UNLIKELY(((uintptr_t)wp & (ND_BLK_BYTES - 1)) == 0)) {
-                    wp = nd_push_new(slot, pl);
-                    if (ND_UNLIKELY(wp == NULL)) {
-                        bad = -1;
-                        continue;
+                const nd_u64 ns = seg_idx + (off >> lgS);
+                if (ND_LIKELY(ns <= last)) {    /* beyond the piece: the prime is done here */
+                    nd_item **slot = &ring[ns & msk];
+                    nd_item *wp = *slot;
+                    if (ND_UNLIKELY(((uintptr_t)wp & (ND_BLK_BYTES - 1)) == 0)) {
+                        wp = nd_push_new(slot, pl);
+                        if (ND_UNLIKELY(wp == NULL)) {
+                            bad = -1;
+                            continue;
+                        }
                     }
+                    nd_u64 nv = q | (((off & (S - 1)) << 9 | st) << 32);
+                    memcpy(wp, &nv, 8);
+                    *slot = wp + 1;
                 }
-                nd_u64 nv = q | (((off & (S - 1)) << 9 | st) << 32);
-                memcpy(wp, &nv, 8);
-                *slot = wp + 1;
             }
+            nd_blk *nb = h->next;
+            nd_blk_put(pl, h);
+            h = nb;
         }
-        nd_blk *nb = h->next;
-        nd_blk_put(pl, h);
-        h = nb;
     }
     return bad;
 }
@@ -1069,13 +1077,16 @@ ND_AI nd_u64 nd_byte_top(nd_u64 b)
 /* ------------------------------------------------------------------------------------------ */
 static int nd_add_lazy_big(nd_work *W, nd_u64 segb, nd_u64 L, nd_u64 seg_idx);
 
-static int nd_add_primes(nd_work *W, nd_u64 segb, nd_u64 L, nd_u64 seg_idx)
+/* add the small (which & 1) and / or medium (which & 2) primes whose square lies in this segment
+ * (the first call adds every one below: their first multiple at or after the segment start) */
+#define ND_ADD_SMALL 1
+#define ND_ADD_MEDIUM 2
+static int nd_add_primes(nd_work *W, nd_u64 segb, nd_u64 L, nd_u64 seg_idx, int which)
 {
-    const nd_par *P = W->par;
     nd_u64 top = nd_byte_top(segb + L - 1);      /* largest number of this segment */
     nd_u64 start = 30 * segb;
     int bad = 0;
-    while (W->pi < W->pi_end) {
+    while ((which & ND_ADD_SMALL) && W->pi < W->ps_end) {
         nd_u64 p = ND_BASE[W->pi];
         if (p * p > top)
             break;
@@ -1084,15 +1095,25 @@ static int nd_add_primes(nd_work *W, nd_u64 segb, nd_u64 L, nd_u64 seg_idx)
         nd_u64 ab = nd_first30(p, p * p > start ? p * p : start, &w);
         if (ab > W->hi / 30)
             continue;
-        nd_u64 off = ab - segb;
         int ri = ND_RIOF[p % 30];
-        if (p <= P->small_max) {
-            nd_sp *sp = &W->sm[ri][W->nsm[ri]++];
-            sp->q = (nd_u32)(p / 30);
-            sp->off = (nd_u32)off;
-            sp->w = (nd_u32)w;
-        } else
-            bad |= nd_push(&W->mcur[ri * 8 + w], W->pool, (nd_u32)(p / 30), (nd_u32)off);
+        nd_sp *sp = &W->sm[ri][W->nsm[ri]++];
+        sp->q = (nd_u32)(p / 30);
+        sp->off = (nd_u32)(ab - segb);
+        sp->w = (nd_u32)w;
+    }
+    while ((which & ND_ADD_MEDIUM) && W->pm < W->pi_end) {
+        nd_u64 p = ND_BASE[W->pm];
+        if (p * p > top)
+            break;
+        size_t idx = W->pm++;
+        if (W->med_T > 1 && (int)(idx % (size_t)W->med_T) != W->med_t)
+            continue;
+        int w;
+        nd_u64 ab = nd_first30(p, p * p > start ? p * p : start, &w);
+        if (ab > W->hi / 30)
+            continue;
+        int ri = ND_RIOF[p % 30];
+        bad |= nd_push(&W->mcur[ri * 8 + w], W->pool, (nd_u32)(p / 30), (nd_u32)(ab - segb));
     }
     if (W->kpiece >= 0 && W->J->has_big && !W->J->rr)
         bad |= nd_add_lazy_big(W, segb, L, seg_idx);
@@ -1364,7 +1385,7 @@ static int nd_sieve_range(nd_work *W)
         NDP_DECL;
         nd_u64 L = b_hi - segb + 1 < S ? b_hi - segb + 1 : S;
         nd_u64 last = segb + L - 1;
-        bad |= nd_add_primes(W, segb, L, seg_idx);
+        bad |= nd_add_primes(W, segb, L, seg_idx, ND_ADD_SMALL | ND_ADD_MEDIUM);
         NDP_MARK2(W->kpiece < 0, NDP_ADD);
         nd_presieve_impl(seg, segb, L);
         if (segb < 6)
@@ -1375,7 +1396,7 @@ static int nd_sieve_range(nd_work *W)
         NDP_MARK2(W->kpiece < 0, NDP_PRESIEVE);
         nd_small(W, L);
         NDP_MARK2(W->kpiece < 0, NDP_SMALL);
-        bad |= nd_medium(W, L);
+        bad |= nd_medium(W, W->seg, L);
         NDP_MARK2(W->kpiece < 0, NDP_MEDIUM);
         if (W->ring)
             bad |= nd_big(W, seg, seg_idx);
@@ -1444,12 +1465,18 @@ static int nd_work_init(nd_work *W, nd_job *J, const nd_par *P, nd_u64 lo, nd_u6
     j = i;
     size_t cnt[8] = {0};
     while (j < ND_NBASE && ND_BASE[j] <= top && (nd_u64)ND_BASE[j] * ND_BASE[j] <= hi) {
-        if (ND_BASE[j] <= P->small_max)
+        if (ND_BASE[j] <= P->small_max) {
             cnt[ND_RIOF[ND_BASE[j] % 30]]++;
+            W->pm = j + 1;
+        }
         j++;
     }
     W->pi = i;
+    if (W->pm < i)
+        W->pm = i;
+    W->ps_end = W->pm;
     W->pi_end = j;
+    W->med_T = 1;
     for (int ri = 0; ri < 8; ri++) {
         W->sm[ri] = (nd_sp *)malloc((cnt[ri] + 1) * sizeof(nd_sp));
         if (!W->sm[ri])
@@ -1816,9 +1843,10 @@ ND_AI nd_u64 nd_skip1(nd_u64 off, nd_u64 q, int ri, int *w, nd_u64 D)
     return off - D;
 }
 
-static int nd_skip(nd_work *W, nd_u64 D)
+/* advance every small prime of this thread over D bytes (the other threads' segments of a
+ * round-robin round); the medium primes are shared out instead and see every segment */
+static void nd_skip(nd_work *W, nd_u64 D)
 {
-    int bad = 0;
     for (int ri = 0; ri < 8; ri++)
         for (size_t i = 0; i < W->nsm[ri]; i++) {
             nd_sp *sp = &W->sm[ri][i];
@@ -1826,23 +1854,6 @@ static int nd_skip(nd_work *W, nd_u64 D)
             sp->off = (nd_u32)nd_skip1(sp->off, sp->q, ri, &w, D);
             sp->w = (nd_u32)w;
         }
-    for (int st = 0; st < 64; st++) {
-        nd_blk *h = nd_detach(&W->mcur[st]);
-        const int ri = st >> 3;
-        while (h) {
-            nd_blk *nb = h->next;
-            for (nd_u32 i = h->first; i < h->n; i++) {
-                int w = st & 7;
-                nd_u64 off = nd_skip1(h->it[i].b, h->it[i].a, ri, &w, D);
-                bad |= nd_push(&W->mnxt[ri * 8 + w], W->pool, h->it[i].a, (nd_u32)off);
-            }
-            nd_blk_put(W->pool, h);
-            h = nb;
-        }
-    }
-    memcpy(W->mcur, W->mnxt, sizeof W->mcur);
-    memset(W->mnxt, 0, sizeof W->mnxt);
-    return bad;
 }
 
 /* One thread's part of a round-robin job: segments t, t + T, t + 2T, ... of the window with the
@@ -1864,6 +1875,8 @@ static void nd_rr_thread(nd_job *J, int t, int T)
     W.consume = J->consume;
     W.pc = pc;
     W.kpiece = t;
+    W.med_T = T;
+    W.med_t = t;
     W.NR = NR;
     W.ring = ok ? (nd_item **)calloc(NR, sizeof(nd_item *)) : NULL;
     if (!W.ring)
@@ -1895,7 +1908,7 @@ static void nd_rr_thread(nd_job *J, int t, int T)
         NDP_DECL;
         if (have) {
             L = b_hi - segb + 1 < S ? b_hi - segb + 1 : S;
-            bad |= nd_add_primes(&W, segb, L, so);
+            bad |= nd_add_primes(&W, segb, L, so, ND_ADD_SMALL);
             nd_presieve_impl(seg, segb, L);
             if (segb < 6)
                 for (nd_u64 b = segb; b < 6 && b <= segb + L - 1; b++)
@@ -1904,25 +1917,28 @@ static void nd_rr_thread(nd_job *J, int t, int T)
                 seg[0] &= 0xFE;
             NDP_MARK(NDP_PRESIEVE);
             nd_small(&W, L);
-            NDP_MARK(NDP_SMALL);
-            bad |= nd_medium(&W, L);
             if (T > 1)
-                bad |= nd_skip(&W, (nd_u64)(T - 1) * S);
-            NDP_MARK(NDP_MEDIUM);
+                nd_skip(&W, (nd_u64)(T - 1) * S);
+            NDP_MARK(NDP_SMALL);
         }
+        /* every segment of the round: this thread's medium and big primes, into its own
+         * segment or into its mask of another thread's segment */
         if (ok)
             for (int k = 0; k < T && s0 + (nd_u64)k <= last; k++) {
                 nd_u64 s = s0 + (nd_u64)k, sb = b_lo + s * S;
                 nd_u64 Ls = b_hi - sb + 1 < S ? b_hi - sb + 1 : S;
-                bad |= nd_add_lazy_big(&W, sb, Ls, s);
                 nd_u8 *tgt = seg;
                 if (k != t) {
                     tgt = ND_MASK(t, par, k);
                     memset(tgt, 0xFF, S);
                 }
+                bad |= nd_add_primes(&W, sb, Ls, s, ND_ADD_MEDIUM);
+                bad |= nd_medium(&W, tgt, Ls);
+                NDP_MARK(NDP_MEDIUM);
+                bad |= nd_add_lazy_big(&W, sb, Ls, s);
                 bad |= nd_big(&W, tgt, s);
+                NDP_MARK(NDP_BIG);
             }
-        NDP_MARK(NDP_BIG);
         if (bad) {
             pc->err = 1;
             ok = 0;
