@@ -95,7 +95,16 @@ alpha_y piecewise linear in log10 x through (7, 2), (10, 5), (12, 9), (13, 12), 
 -> 27/26/26/28 ms; 1e14: 8/11/14/18/24 -> 110/101/99/102/108 ms; 1e15: 14/17/20/24 ->
 445/435/460/449 ms; 1e16: 17/21/26/32 -> 1.90/1.88/1.81/1.83 s.  alpha_z > 1 shrinks Gourdon's
 D sieve to x/z, but here the sieve must reach x/y anyway for B, so z = y is best (primecount
-also defaults to alpha_z = 1).
+also defaults to alpha_z = 1).  Measured (thread CPU time, one core of an Emerald Rapids Xeon,
+min of 3; 1e16 min of 5): 1e14: alpha_z 1/1.5/2/4 -> 0.160/0.169/0.168/0.196 s; 1e15:
+0.681/0.695/0.729/0.763 s; 1e16: alpha_z 1/1.25/1.5/2 -> 2.57/2.57/2.55/2.63 s (flat within
+the noise; 4 costs 15-20%).
+
+Threads: the work is cut into independent items (phase 1: the per-b preparation of the easy
+leaves and Phi0; phase 2: the segments of the easy-leaf pi table, the easy-leaf chunks above it,
+the D chunks), run under ``prange(schedule="dynamic")`` and stitched exactly afterwards.  Phase
+2 hands out the larger items first: with the table segments last, one thread often ended on one
+while the other idled (thread CPU 6.1 / 8.9 ms at 1e12, 1.5x for 2 threads; now 7.1 / 7.0 ms).
 
 Measured against primecount 8.7 (-O3 -march=native, AVX-512 VPOPCNT build; CPU time of one
 thread, both run alternately in one loop on a shared 2-core Zen 5; min of 3):
@@ -806,19 +815,21 @@ def prime_pi_u64(u64 x, int threads=1, double alpha=0.0, int64_t seg=0, int chun
         items[i].i1 = C.nF * (k + 1) // nblk_phi
         i += 1
     n1 = i
-    # phase 2: D chunks, the AC chunks above the table, the AC table segments
-    for k in range(KD):
-        items[i].kind = 0
-        items[i].i0 = k
+    # phase 2: the AC table segments, the AC chunks above the table, the D chunks -- larger
+    # items first, so that the dynamic schedule does not end on a large one while the other
+    # threads idle (with the table segments last, 2 threads gave 1.5x at 1e12)
+    for k in range(ntseg):
+        items[i].kind = 4
+        items[i].i0 = <int64_t>(<u64>k * TS)
+        items[i].i1 = <int64_t>min(<u64>(k + 1) * TS, tseg_hi)
         i += 1
     for k in range(KA):
         items[i].kind = 1
         items[i].i0 = k
         i += 1
-    for k in range(ntseg):
-        items[i].kind = 4
-        items[i].i0 = <int64_t>(<u64>k * TS)
-        items[i].i1 = <int64_t>min(<u64>(k + 1) * TS, tseg_hi)
+    for k in range(KD):
+        items[i].kind = 0
+        items[i].i0 = k
         i += 1
 
     cdef PollState P
