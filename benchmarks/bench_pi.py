@@ -33,9 +33,10 @@ from nextdigit import _pi
 from nextdigit.nthprime import nth_prime
 from nextdigit.pi import clear_cache, prime_pi
 
-EXPECT = {12: 37607912018, 14: 3204941750802, 16: 279238341033925, 17: 2623557157654233}
-ROUNDS = {12: 7, 14: 5, 16: 3, 17: 2}
-KS = [12, 14, 16, 17]
+EXPECT = {12: 37607912018, 13: 346065536839, 14: 3204941750802, 15: 29844570422669, 16: 279238341033925,
+          17: 2623557157654233}
+ROUNDS = {12: 7, 13: 7, 14: 5, 15: 3, 16: 3, 17: 2}
+KS = [12, 13, 14, 15, 16, 17]     # the targets are 1e13, 1e15 and 1e17
 
 
 def _primecount_exe():
