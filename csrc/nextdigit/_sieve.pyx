@@ -135,8 +135,8 @@ Two ways to split a window between threads:
   (The medium primes used to skip the other threads' segments like the small ones: a division
   and a mispredicted walk per prime and skipped segment.  Sharing them out cut the threads' CPU
   time at [1e18, 1e18 + 1e9) with 2 threads from 1.91 s to 1.61 s -- medium tier 0.33 -> 0.24 s
-  -- and raised the wall-clock speed-up of 2 threads over 1 there from 1.66-1.69x to 1.76-1.81x,
-  Emerald Rapids, min / median of 7 runs.)
+  -- and raised the wall-clock speed-up of 2 threads over 1 there from 1.66-1.69x to 1.78-1.80x
+  at the min of 5-7 runs (medians 1.60-1.76x), Emerald Rapids.)
 
 The kernel takes round robin when splitting would repeat much work (more than one big prime per
 8 bytes of window, i.e. 240 integers: [1e18, 1e18 + 1e9) yes, [1e15, 1e15 + 1e9) no) and pieces otherwise.
