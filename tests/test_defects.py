@@ -696,7 +696,8 @@ def test_sweep_tvd_kl_and_hidden_stream_refuse_what_is_not_a_law_or_a_model():
         for bad in ({"2": "x"}, {"2": True}, {"2": 1j}):
             with pytest.raises(TypeError, match=r"^q\['2'\] must be a real number"):
                 f(law, bad)
-        for bad in ({"2": -0.25}, {"2": float("nan")}, {"2": float("inf")}):
+        for bad in ({"2": -0.25}, {"2": float("nan")}, {"2": float("inf")}, {"2": gmpy2.mpfr("inf")},
+                    {"2": np.float32("nan")}):
             with pytest.raises(ValueError, match=r"^p\['2'\] = .* is not a probability"):
                 f(bad, law)
     # exact numbers stay exact, gmpy2 / numpy numbers are accepted

@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from fractions import Fraction
 
+import gmpy2
 import numpy as np
 
 from .._util.rng import check_rng
@@ -153,7 +154,9 @@ def _as_law(p, name: str) -> dict:
     for k, v in p.items():
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real) and not _is_gmpy_real(v):
             raise TypeError(f"{name}[{short(k)}] must be a real number, not {type(v).__name__}")
-        if not (v >= 0) or (isinstance(v, (float, np.floating)) and math.isinf(v)):
+        finite = math.isfinite(v) if isinstance(v, (float, np.floating)) else (
+            type(v).__name__ != "mpfr" or gmpy2.is_finite(v))
+        if not (v >= 0) or not finite:
             raise ValueError(f"{name}[{short(k)}] = {short(v)} is not a probability (finite and >= 0)")
     return p
 
