@@ -35,7 +35,7 @@ fi
 python -c "import Cython" 2>/dev/null || python -m pip install --quiet "cython>=3.0"
 
 NPINC=$(python -c "import numpy; print(numpy.get_include())")
-if [ -n "${CROSS_OUT:-}" ]; then            # keep the shared objects there (check-aarch64.sh --cross)
+if [ -n "${CROSS_OUT:-}" ]; then            # keep the shared objects there (ARM_BUILD=cross tools/check-aarch64.sh)
     OUT=$CROSS_OUT
     mkdir -p "$OUT"
 else

@@ -17,12 +17,10 @@
 from __future__ import annotations
 
 import math
-import numbers
 from collections import defaultdict
 from collections.abc import Mapping
 from fractions import Fraction
 
-import gmpy2
 import numpy as np
 
 from .._util.rng import check_rng
@@ -147,22 +145,13 @@ def exact_distribution_hidden_stream(model, prompt: str = "", max_nodes: int = 2
 
 def _as_law(p, name: str) -> dict:
     """A distribution given as a mapping outcome -> probability: every value a finite real number
-    >= 0 (int, Fraction, float, numpy or gmpy2 number; not bool).  The values need not sum to 1
-    (sub-probability laws, e.g. without an off-support bucket, are compared as they are)."""
+    >= 0 (``as_real``: int, Fraction, float, numpy or gmpy2 number; not bool).  The values need not
+    sum to 1 (sub-probability laws, e.g. without an off-support bucket, are compared as they are)."""
     if not isinstance(p, Mapping):
         raise TypeError(f"{name} must be a mapping outcome -> probability (a dict), not {type(p).__name__}")
     for k, v in p.items():
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real) and not _is_gmpy_real(v):
-            raise TypeError(f"{name}[{short(k)}] must be a real number, not {type(v).__name__}")
-        finite = math.isfinite(v) if isinstance(v, (float, np.floating)) else (
-            type(v).__name__ != "mpfr" or gmpy2.is_finite(v))
-        if not (v >= 0) or not finite:
-            raise ValueError(f"{name}[{short(k)}] = {short(v)} is not a probability (finite and >= 0)")
+        as_real(v, f"{name}[{short(k)}]", lo=0)
     return p
-
-
-def _is_gmpy_real(v) -> bool:
-    return type(v).__name__ in ("mpz", "mpq", "mpfr") and type(v).__module__.startswith("gmpy2")
 
 
 def tvd(p: dict, q: dict):
