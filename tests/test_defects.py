@@ -697,7 +697,7 @@ def test_sweep_tvd_kl_and_hidden_stream_refuse_what_is_not_a_law_or_a_model():
             with pytest.raises(TypeError, match=r"^q\['2'\] must be a real number"):
                 f(law, bad)
         for bad in ({"2": -0.25}, {"2": float("nan")}, {"2": float("inf")}, {"2": gmpy2.mpfr("inf")},
-                    {"2": np.float32("nan")}):
+                    {"2": np.float32("nan")}, {"3": 0.5, "2": 10**400}, {"3": 0.5, "2": Fraction(-1, 3)}):
             with pytest.raises(ValueError, match=r"^p\['2'\] must be (in \[0, inf\]|a finite real number)"):
                 f(bad, law)
     # exact numbers stay exact, gmpy2 / numpy numbers are accepted
