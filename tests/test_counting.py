@@ -256,6 +256,27 @@ def test_kernel_tiers_and_segments(small_primes, seg_bytes, chunk, small_max, me
         assert np.array_equal(got, ref), kw
 
 
+@pytest.mark.parametrize("seg_bytes", [64, 256, 4096])
+def test_kernel_round_robin_lists_share_one_buffer(small_primes, seg_bytes):
+    """Round-robin lists: every thread writes its segments' primes straight into one buffer at
+    the sum of the earlier segments' counts (the vector extraction must not spill into the next
+    segment's items, which another thread may have written).  Many small segments, 1-4 threads,
+    uint64 and uint32 lists, against a plain numpy sieve; dense windows (every segment holds a
+    few primes) and sparse ones high up (many segments hold none or one)."""
+    rng = np.random.default_rng(seg_bytes + 7)
+    windows = [(0, 3 * 10**5), (2**32 - 10**5, 2**32 - 1)]
+    windows += [(a, a + int(rng.integers(10**4, 2 * 10**5))) for a in rng.integers(10**6, 10**9, size=3).tolist()]
+    windows += [(10**12 + 11, 10**12 + 10**5), (10**13, 10**13 + 3 * 10**4)]
+    for a, b in windows:
+        ref = _numpy_window(a, b + 1, small_primes)
+        for threads in (1, 2, 3, 4):
+            for consume, dtype in ((1, np.uint64), (2, np.uint32)):
+                if consume == 2 and b >= 2**32:
+                    continue
+                got = _sieve.run(consume, a, b, seg_bytes=seg_bytes, threads=threads, rr=1)
+                assert got.dtype == dtype and np.array_equal(got.astype(np.uint64), ref), (a, b, threads, consume)
+
+
 def test_kernel_vector_paths_agree():
     """The pre-sieve (AVX-512BW / AVX2 / SSE2 / C), the popcount (VPOPCNTDQ / POPCNT / C) and the
     first-multiple kernel (AVX-512 / C) give the same results at every level."""

@@ -743,6 +743,15 @@ typedef struct nd_job {
      * before the round's barrier, read by every thread after it; a slot is rewritten two rounds
      * later, after a barrier every thread has passed, so all threads leave at the same round) */
     volatile int rr_quit[2][64];
+    /* round-robin lists: one output buffer for all threads, sized by a proven bound on the count
+     * (virtual memory: only the pages written are ever touched).  Segment s's primes go at
+     * rr_front + the counts of the segments before it: rr_cnt[par][u] is thread u's count in the
+     * last round of parity par, rr_seq[par][u] that round's number + 1 once published.  NULL: the
+     * threads keep their own buffers and nd_rr_gather merges them. */
+    void *rr_out;
+    size_t rr_cap, rr_front;
+    volatile nd_u64 rr_cnt[2][64];
+    volatile nd_u64 rr_seq[2][64];
     /* control */
     volatile int abort;
     int (*poll)(void);
@@ -1307,6 +1316,81 @@ static size_t nd_estimate(nd_u64 lo, nd_u64 hi)
     return (size_t)e;
 }
 
+/* A proven upper bound on the number of primes in [lo, hi]: the odd numbers and 2; Montgomery and
+ * Vaughan's pi(x + y) - pi(x) < 2y / log y (y > 1; The large sieve, Mathematika 20, 1973);
+ * Rosser and Schoenfeld's pi(x) < 1.25506 x / log x (x > 1; Illinois J. Math. 6, 1962, (3.6)).
+ * At [1e18, 1e18 + 1e9] it is 4.0x the count, at [0, 1e10] 1.2x. */
+static size_t nd_count_bound(nd_u64 lo, nd_u64 hi)
+{
+    double y = (double)(hi - lo) + 1.0, x = (double)hi + 1.0;
+    double b = y / 2.0 + 2.0;
+    if (y > 1e4) {
+        double mv = 2.0 * y / __builtin_log(y);
+        if (mv < b)
+            b = mv;
+    }
+    if (x > 1e4) {
+        double rs = 1.25506 * x / __builtin_log(x);
+        if (rs < b)
+            b = rs;
+    }
+    return (size_t)(b * 1.001) + 64;
+}
+
+ND_AI void nd_cpu_relax(void)
+{
+#if ND_SV_X86
+    _mm_pause();
+#endif
+}
+
+/* Round robin with one output buffer: publish this segment's count, wait for the counts of the
+ * round's earlier segments (the other threads consume theirs at the same time, right after the
+ * round's barrier: a popcount away), write the primes at their place. */
+static int nd_rr_list(nd_work *W, nd_u64 segb, nd_u64 L, nd_u64 r, nd_u64 base)
+{
+    nd_job *J = W->J;
+    const int t = W->med_t, par = (int)(r & 1);
+    nd_u64 c = nd_count_impl(W->seg, L);
+    J->rr_cnt[par][t] = c;
+    __atomic_store_n(&J->rr_seq[par][t], r + 1, __ATOMIC_RELEASE);
+    nd_u64 off = base;
+    for (int u = 0; u < t; u++) {
+        while (__atomic_load_n(&J->rr_seq[par][u], __ATOMIC_ACQUIRE) != r + 1)
+            nd_cpu_relax();
+        off += J->rr_cnt[par][u];
+    }
+    W->pc->count += c;
+    if (off + c > J->rr_cap)          /* cannot happen: the bound is proven */
+        return -1;
+    /* The vector extraction stores 8 (uint32: 16) items at a time, up to 15 past its last one:
+     * into the next segment's items, which another thread may have written already.  So the
+     * last words, holding at least 16 primes, go through the exact scalar loop after it. */
+    const nd_u8 *seg = W->seg;
+    nd_u64 is = L ? (L - 1) & ~(nd_u64)7 : 0, tail = 0;
+    for (;;) {
+        tail += (nd_u64)__builtin_popcountll(nd_load64(seg + is));
+        if (tail >= 16 || is == 0)
+            break;
+        is -= 8;
+    }
+    size_t n;
+    if (W->consume == ND_LIST64) {
+        nd_u64 *o0 = (nd_u64 *)J->rr_out + off, *o = o0;
+        if (is)
+            o = nd_ext64_impl(seg, is, segb, o);
+        o = nd_ext64_c(seg + is, L - is, segb + is, o);
+        n = (size_t)(o - o0);
+    } else {
+        nd_u32 *o0 = (nd_u32 *)J->rr_out + off, *o = o0;
+        if (is)
+            o = nd_ext32_impl(seg, is, segb, o);
+        o = nd_ext32_c(seg + is, L - is, segb + is, o);
+        n = (size_t)(o - o0);
+    }
+    return n == c ? 0 : -1;
+}
+
 /* the segment is final: bytes seg[0:L] for numbers 30*segb .. 30*(segb+L)-1 */
 static int nd_consume(nd_work *W, nd_u64 segb, nd_u64 L)
 {
@@ -1799,6 +1883,13 @@ static void nd_job_setup(nd_job *J, int nt)
     J->nprod = J->has_big ? nt : 0;
     if (J->rr)
         J->rr_T = nt;
+    if (J->rr && (J->consume == ND_LIST64 || J->consume == ND_LIST32)) {
+        size_t item = J->consume == ND_LIST64 ? 8 : 4;
+        J->rr_front = J->pieces[0].front;
+        J->rr_cap = J->rr_front + nd_count_bound(J->pieces[0].lo, J->pieces[0].hi);
+        J->rr_out = malloc(J->rr_cap * item);          /* on failure: the per-thread buffers */
+        memset((void *)J->rr_seq, 0, sizeof J->rr_seq);
+    }
     if (!J->has_big)
         return;
     /* [med_max + 1, limit] in chunks of about 2^24 numbers (~10 ms of work each), at least one
@@ -1881,7 +1972,8 @@ static void nd_rr_thread(nd_job *J, int t, int T)
     W.ring = ok ? (nd_item **)calloc(NR, sizeof(nd_item *)) : NULL;
     if (!W.ring)
         ok = 0;
-    if (ok && (J->consume == ND_LIST64 || J->consume == ND_LIST32)) {
+    nd_u64 base = J->rr_front;         /* rr_out: the primes before this round's segments */
+    if (ok && !J->rr_out && (J->consume == ND_LIST64 || J->consume == ND_LIST32)) {
         pc->segrec = (nd_u64 *)malloc((2 * (last / (nd_u64)T + 2)) * sizeof(nd_u64));
         if (!pc->segrec || nd_out_reserve(pc, nd_estimate(lo, hi) / (size_t)T + 64, J->consume == ND_LIST64 ? 8 : 4) != 0)
             ok = 0;
@@ -1978,7 +2070,15 @@ static void nd_rr_thread(nd_job *J, int t, int T)
                             seg[i + (nd_u64)(bit >> 3)] &= (nd_u8)~(1u << (bit & 7));
                     }
                 }
-            if (nd_consume(&W, segb, L) != 0) {
+            if (J->rr_out) {
+                if (r > 0)             /* every thread published round r - 1 before this barrier */
+                    for (int u = 0; u < T; u++)
+                        base += J->rr_cnt[par ^ 1][u];
+                if (nd_rr_list(&W, segb, L, r, base) != 0) {
+                    pc->err = 1;
+                    ok = 0;
+                }
+            } else if (nd_consume(&W, segb, L) != 0) {
                 pc->err = 1;
                 ok = 0;
             }
@@ -2030,6 +2130,21 @@ static int nd_rr_gather(nd_job *J, size_t front)
  * pieces are appended to it. */
 static int nd_job_concat(nd_job *J, size_t front)
 {
+    if (J->rr && J->rr_out) {
+        size_t item = J->consume == ND_LIST64 ? 8 : 4, total = J->rr_front;
+        for (int u = 0; u < J->rr_T; u++)
+            total += J->pieces[u].count;
+        if (J->rr_front != front || total > J->rr_cap)
+            return -1;
+        void *nb = realloc(J->rr_out, (total + 1) * item);    /* give back the bound's tail */
+        nd_piece *p0 = &J->pieces[0];
+        free(p0->out);
+        p0->out = nb ? nb : J->rr_out;
+        p0->out_n = total;
+        p0->out_cap = total + 1;
+        J->rr_out = NULL;
+        return 0;
+    }
     if (J->rr)
         return nd_rr_gather(J, front);
     size_t item = J->consume == ND_LIST64 ? 8 : 4, total = 0;
@@ -2194,6 +2309,8 @@ static void nd_job_free(nd_job *J)
     free(J->stage);
     free(J->rr_mem);
     J->rr_mem = NULL;
+    free(J->rr_out);
+    J->rr_out = NULL;
     if (J->pieces)
         for (int k = 0; k < J->npieces; k++) {
             free(J->pieces[k].segrec);
@@ -2299,9 +2416,11 @@ static int nd_job_init(nd_job *J, int consume, nd_u64 lo, nd_u64 hi, nd_u64 limi
     if (rr < 0) {
         /* Round robin when splitting the window would repeat a large part of the work: every
          * piece needs the first multiple of every big prime that hits it (~10 ns each), against
-         * ~0.3 ns per integer of sieving (measured; see the module docstring). */
+         * ~0.3 ns per integer of sieving (measured; see the module docstring).  Lists take it
+         * always: the threads write into one buffer, where pieces are copied together after. */
         double nbig = (double)limit / (__builtin_log((double)limit) - 1.1) - (double)mmax / (__builtin_log((double)mmax) - 1.1);
-        rr = J->has_big && threads > 1 && npieces <= 0 && nbig * ND_RR_FACTOR > (double)bytes;
+        int list = consume == ND_LIST64 || consume == ND_LIST32;
+        rr = J->has_big && threads > 1 && npieces <= 0 && (list || nbig * ND_RR_FACTOR > (double)bytes);
     }
     if (rr && J->has_big && (threads > 1 || rr_forced) && bytes > seg) {
         J->rr = 1;
