@@ -2381,8 +2381,13 @@ static int nd_job_init(nd_job *J, int consume, nd_u64 lo, nd_u64 hi, nd_u64 limi
         threads = 64;
     if (seg == 0)
         seg = nd_default_seg(limit);
+    /* chunk and small_max: two thirds of the L1 data cache each (a small prime's last crossing
+     * in a chunk runs up to p bytes past it).  Measured on a 48 KiB L1d (Xeon guest, family 6
+     * model 167), count t1, median of 3: [0, 1e10) 0.88 -> 0.77 s, [1e12, 1e12 + 1e10) 1.62 ->
+     * 1.42 s, [1e15, 1e15 + 1e9) 0.296 -> 0.273 s against the former chunk = L1d, small_max =
+     * L1d / 5; a chunk of 16 KiB, or of 64 KiB and more, was slower at every small_max. */
     if (chunk == 0)
-        chunk = ND_L1D;
+        chunk = (ND_L1D * 2 / 3) & ~(nd_u64)63;
     if (chunk > seg)
         chunk = seg;
     if (mmax == 0)
@@ -2392,7 +2397,7 @@ static int nd_job_init(nd_job *J, int consume, nd_u64 lo, nd_u64 hi, nd_u64 limi
     if (mmax < ND_PS_MAXP)
         mmax = ND_PS_MAXP;
     if (smax == 0)
-        smax = ND_L1D / 5;
+        smax = ND_L1D * 2 / 3;
     if (smax > mmax)
         smax = mmax;
     if (smax < ND_PS_MAXP)
