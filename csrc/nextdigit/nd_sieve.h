@@ -2040,7 +2040,9 @@ static void nd_rr_thread(nd_job *J, int t, int T)
         /* Leave after the barrier if any thread voted so.  The votes, not J->abort itself: a
          * thread that reads late (descheduled after the barrier) must not see a flag that
          * thread 0 set in the next round, or the threads would wait at different barriers. */
-        J->rr_quit[par][t] = bad || (t == 0 && J->abort);
+        /* A thread that failed before (!ok) votes too: with one output buffer the later threads
+         * of a round wait for its count, which it would never publish. */
+        J->rr_quit[par][t] = bad || !ok || (t == 0 && J->abort);
 #pragma omp barrier
         int quit = 0;
         for (int u = 0; u < T; u++)
