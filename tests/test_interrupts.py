@@ -42,6 +42,8 @@ SCRIPT = textwrap.dedent(
         "count_near_2_64": lambda: nd.count_primes(2**64 - 4 * 10**10, 2**64),   # ~20 s on 2 threads: outlasts the last delay
         "sieve_pieces": lambda: nd.count_primes(0, 10**12, threads=2, _mode="sieve"),
         "sieve_round_robin": lambda: nd.count_primes(10**18, 10**18 + 10**12, threads=2, _mode="sieve"),
+        # round-robin list: both threads write into one buffer, the second waiting for the first's counts
+        "list_round_robin": lambda: nd.primes_between(10**18, 10**18 + 5 * 10**9, threads=2, _mode="sieve"),
         "big_window": lambda: nd.count_primes(10**200, 10**200 + 3 * 10**9),
         "next_prime_big": lambda: nd.next_prime(2**14000),
         # Mersenne numbers 2**q - 1 (q prime) have no small factor and pass the base-2 test:
@@ -69,12 +71,13 @@ SCRIPT = textwrap.dedent(
     """
 )
 
-JOBS = ["is_prime", "is_prime_threads", "count_primes", "sieve_pieces", "sieve_round_robin", "count_near_2_64",
+JOBS = ["is_prime", "is_prime_threads", "count_primes", "sieve_pieces", "sieve_round_robin", "list_round_robin",
+        "count_near_2_64",
         "big_window", "next_prime_big", "is_prime_big", "executor", "nth_prime", "sudoku_grids"]
 
 
 # threads each job runs on (threads=None jobs use every core)
-_THREADS = {"is_prime_threads": 2, "sieve_pieces": 2, "sieve_round_robin": 2, "count_near_2_64": os.cpu_count() or 1,
+_THREADS = {"is_prime_threads": 2, "sieve_pieces": 2, "sieve_round_robin": 2, "list_round_robin": 2, "count_near_2_64": os.cpu_count() or 1,
             "big_window": os.cpu_count() or 1, "executor": 1}
 
 
