@@ -8,10 +8,10 @@ checks the arguments, runs it without the GIL and hands the results to numpy.  T
 built in layers, each removing work from the next one.  The design follows primesieve's
 ``doc/ALGORITHMS.md`` and ``src/README.md`` (Kim Walisch; facts quoted from there are marked
 [ps]); the code is our own.  Costs are thread CPU seconds of one thread from a build with
-``-DND_SV_PROFILE`` (per-layer counters), measured on the project machine (AMD EPYC Zen 5 class,
-L1d 48 KiB, L2 1 MiB per core; min of 3 runs while the machine was heavily loaded by other jobs,
-so +-15%) for the three benchmark intervals [0, 1e10), [1e15, 1e15 + 1e9) and
-[1e18, 1e18 + 1e9) -- see "Measured" at the end for the comparison with primesieve.
+``-DND_SV_PROFILE`` (per-layer counters) for the three benchmark intervals [0, 1e10),
+[1e15, 1e15 + 1e9) and [1e18, 1e18 + 1e9), measured on a 2-vCPU KVM guest of an Intel Xeon
+(family 6 model 167, L1d 48 KiB, L2 2 MiB per core; 2 runs each, +-5%) unless a layer names
+another machine -- see "Measured" at the end for the comparison with primesieve.
 
 Layer 0 -- wheels and the bit layout
 ------------------------------------
@@ -36,39 +36,49 @@ below and then *consumed* (counted, listed, or split into histogram buckets).  T
 sizes are read at import (``sysconf``, else ``/sys/devices/system/cpu/cpu0/cache``, else 32 KiB
 and 256 KiB; ``cache_sizes()``).  ``S`` (bytes) is the smallest power of two ``>= 2 * limit`` (2 sqrt(hi)),
 clamped to ``[L1, L2 / 2]`` (primesieve: sieve size ``sqrt(stop) * FACTOR_SIEVESIZE`` between the
-L1 and about the L2 size [ps config.hpp]): 256 KiB for [0, 1e10), 512 KiB at 1e15 and 1e18 on this machine.  The tiers of
-sieving primes follow from the sizes: small ``p <= L1 / 5`` (9830 here), medium ``p <= 3 S``,
-big above (primesieve's FACTOR_ERATSMALL = 0.2 and FACTOR_ERATMEDIUM = 3 [ps config.hpp]).
+L1 and about the L2 size [ps config.hpp]): 256 KiB for [0, 1e10), 1 MiB at 1e15 and 1e18 on
+this machine.  The tiers of sieving primes follow from the sizes: small ``p <= L1 / 2`` (24576
+here), medium ``p <= 3 S``, big above (primesieve: FACTOR_ERATSMALL = 0.2 and FACTOR_ERATMEDIUM
+= 3 [ps config.hpp]; here L1 / 5 was slower: see layer 3).
 Memory is one segment per thread plus 8 bytes per sieving prime in flight (medium lists and
 buckets), i.e. O(S + pi(sqrt(hi))), independent of the window length.  The lists live in 1 MiB
 chunks taken from mmap and returned with munmap (through malloc, the ~1 GB of a count near 2**64
 stayed resident in the OpenMP threads' arenas after it); more than 64 MiB of them are unmapped by
 a detached thread, so that the result, or KeyboardInterrupt, does not wait for the release.
 
-Layer 2 -- pre-sieve (primes 7..163)
+Layer 2 -- pre-sieve (primes 7..251)
 ------------------------------------
-The multiples of the 35 primes 7..163 are not crossed off at all.  Sixteen tables hold the bytes
-of one period of the pattern of a group of these primes (7*11*13*17 = 17017 bytes, 19*23*29,
-31*37, then pairs like 41*163 ... 97*101: 138 KB in all, each with 4 KiB of slack so that a block
-is read contiguously from any phase).  A segment starts as the AND of the 16 tables at its phase:
-AVX-512BW (three-input ternary-logic ANDs, 64 bytes per step), AVX2, SSE2 or plain C, chosen at
-run time (``simd_level()``; every level gives the same bytes).  The bits of the primes 7..163
-themselves are restored in the first 6 bytes of the number line.  [ps: "Pre-sieving provides a
-speedup of up to 30% when sieving the primes < 10^10".]  Measured: the pre-sieve costs 0.055 s
-for [0, 1e10) and saves ~0.13 s of the 0.77 s: pre-sieving only 7..37 (the old kernel's depth,
-build with ``-DND_PS_UPTO37``) makes the small tier cost 0.53 s instead of 0.40 s (total 0.91 s).
+The multiples of the 51 primes 7..251 are not crossed off at all.  24 tables hold the bytes of
+one period of the pattern of a group of these primes (7*11*13*17 = 17017 bytes, 19*23*29,
+31*37, then pairs like 41*163 ... 97*101 and 167*251 ... 199*211: 580 KB in all, each with 4 KiB
+of slack so that a block is read contiguously from any phase).  A segment starts as the AND of
+the 24 tables at its phase: AVX-512BW (three-input ternary-logic ANDs as a tree, 64 bytes per
+step), AVX2, SSE2 or plain C, chosen at run time (``simd_level()``; every level gives the same
+bytes).  The bits of the primes 7..251 themselves are restored in the first 9 bytes of the
+number line.  [ps: "Pre-sieving provides a speedup of up to 30% when sieving the primes <
+10^10".]  Measured for [0, 1e10): the pre-sieve costs 0.083 s (it streams 24 table bytes from L2
+per segment byte); the small tier then costs 0.525 s.  Pre-sieving only 7..163 (16 tables, as
+until 2026-12): 0.055 s and 0.575 s, so the pairs above 163 save a net 0.02 s (2%) there and
+~1% at 1e12 and 1e15.  Pre-sieving only 7..37 (the old kernel's depth, build with
+``-DND_PS_UPTO37``, which ANDs all-ones tables in place of the others): small tier 0.70 s.
 
-Layer 3 -- small primes (163 < p <= L1 / 5): unrolled cycles in L1 chunks
+Layer 3 -- small primes (251 < p <= L1 / 2): unrolled cycles in L1 chunks
 ---------------------------------------------------------------------------
 A small prime crosses off many bits in every segment, so crossing must take as few
 instructions as possible.  The primes are kept in 8 arrays, one per residue class ``r``; for
 each class a loop with the 8 bit masks as immediates crosses off one wheel cycle per iteration
 (8 ``and``s at per-prime offsets, one add, one compare: 11 instructions per 8 crossings, the loop
 [ps] shows for primesieve).  The segment is pre-sieved first and then processed in chunks of
-the L1 size: every small prime runs over one chunk before the next chunk is touched, and its
+2/3 of the L1: every small prime runs over one chunk before the next chunk is touched, and its
 last cycle may run up to ``p`` bytes into the next (already pre-sieved) chunk, so only the end of
-a segment needs the one-multiple-at-a-time walk with the wheel index.  Measured: 0.40 s for
-[0, 1e10) (1.6e9 crossings, 0.25 ns each); with the whole 256 KiB segment as one chunk 0.76 s.
+a segment needs the one-multiple-at-a-time walk with the wheel index.  Measured: 0.525 s for
+[0, 1e10) (1.6e9 crossings, 0.33 ns each); with the whole 256 KiB segment as one chunk 1.54 s.
+The bound ``L1 / 2`` is measured, not derived: for [0, 1e10) on one thread (whole count,
+median of 3-7, 48 KiB L1d) a bound of 8 KiB gave 0.95-0.98 s, 12 KiB 0.92-0.94 s, 16 KiB
+0.89 s, 20-28 KiB 0.85-0.87 s, 32 KiB (2/3 of L1) 0.92-0.93 s; the other intervals did not
+change.  A prime whose cycle spans a good part of a
+chunk enters and leaves its loop once per chunk for a few crossings (and mispredicts the
+exit); above ~L1 / 2 the medium tier's once-per-segment entry costs less.
 
 Layer 4 -- medium primes (L1 / 5 < p <= 3 S): lists by wheel state
 ------------------------------------------------------------------
@@ -77,8 +87,10 @@ its crossing code.  The primes live in 64 lists, one per wheel state ``(r, w)`` 
 multiple; each list is crossed by code specialised for its state (the masks and the entry point
 of the unrolled cycle are constants), and each prime is appended to the list of the state it ends
 in for the next segment.  [ps: sorting medium sieving primes by wheel index "gives a
-speedup of about 20% for medium sieving primes that have a few multiples per segment".]  Lists are chains of 4 KiB blocks from a per-thread pool.  Measured: 0.31 s for
-[0, 1e10) (primes 9830..1e5), 0.13 s at 1e15 and at 1e18 (primes 9830..1.5e6).
+speedup of about 20% for medium sieving primes that have a few multiples per segment".]
+Lists are chains of 4 KiB blocks from a per-thread pool.  Measured: 0.217 s for [0, 1e10)
+(primes 24576..1e5, 3.5e8 crossings, 0.62 ns each: a crossing misses L1), 0.13 s at 1e15 and at
+1e18 (primes 24576..3.1e6).
 
 Layer 5 -- big primes (p > 3 S): the bucket sieve
 -------------------------------------------------
@@ -98,7 +110,7 @@ interleaved runs each, one thread).  An item is 8 bytes: ``q = p // 30`` and ``o
 address when its block is full; the first block of a list starts at an offset taken from the
 list's address, because lists filled in step (the staging lists of layer 6) would otherwise write
 to the same offset of their blocks -- a handful of cache sets -- and miss on almost every push.
-Measured: 0.18 s at 1e15 (4.4e7 crossings, 4 ns each), 0.38 s at 1e18 (8.5e7 crossings): the
+Measured: 0.09 s at 1e15 (4.4e7 crossings, 2 ns each), 0.24-0.28 s at 1e18 (8.5e7 crossings): the
 memory traffic (an 8-byte item read and written per crossing, buckets of ~15 MB at 1e15 and a few
 hundred MB at 1e18) dominates.
 
@@ -113,9 +125,10 @@ prime, directly into per-(producer, piece) staging lists that the piece then spl
 ring: one division per prime and piece, from a double quotient with exact fix-ups (``lo / p <
 2**44`` makes its error below 1), eight primes at a time with AVX-512 (run-time dispatch; the C
 loop gives the same items).  Primes whose square lies inside a piece wait in a sorted list until
-the sieve gets there.  Measured at 1e18 (50.8 million sieving primes): 0.54 s in all, half of the
-whole job (generating them 0.1 s, extracting and placing them 0.44 s; with the C extraction and
-division loops, ``set_simd(2)``, 0.78 s and 1.59 s for the job instead of 1.12 s).
+the sieve gets there.  Measured at 1e18 (50.8 million sieving primes): 0.58 s in all, more than
+half of the whole job's 1.05 s (generating them 0.1 s, extracting and placing them 0.48 s; on the
+earlier Zen 5 machine, with the C extraction and division loops, ``set_simd(2)``, 0.78 s and
+1.59 s for the job instead of 1.12 s).
 
 Layer 7 -- threads
 ------------------
@@ -172,7 +185,7 @@ Short windows (``confirm``)
 ---------------------------
 For a short window high up the sieving primes up to ``sqrt(hi)`` cost more than the window
 itself.  With ``limit = B`` the sieve uses only the primes up to ``B`` (the survivors are the
-numbers without a prime factor <= max(B, 163)); ``nextdigit.counting``'s window mode takes the
+numbers without a prime factor <= max(B, 251)); ``nextdigit.counting``'s window mode takes the
 survivors (``consume = 1``) and confirms them with the batch BPSW kernel, and ``confirm=True``
 here does it inside the sieve with ``is_prime_u64``, one number at a time.
 
@@ -343,7 +356,7 @@ def run(int consume, uint64_t lo, uint64_t hi, *, limit=None, int threads=1, int
         bint confirm=False, uint64_t confirm_above=0,
         uint64_t h_a=0, uint64_t h_w=1, uint64_t[::1] h_out=None):
     """Sieve the inclusive window ``[lo, hi]`` by the primes ``<= limit`` (default ``isqrt(hi)``,
-    an exact sieve; a smaller limit leaves the numbers without a prime factor <= max(limit, 163)).
+    an exact sieve; a smaller limit leaves the numbers without a prime factor <= max(limit, 251)).
 
     ``consume``: 0 count (returns int), 1 list as uint64 (returns array), 2 list as uint32
     (``hi < 2**32``), 3 histogram (adds into ``h_out``: bucket i = ``[h_a + i*h_w, h_a + (i+1)*h_w)``,

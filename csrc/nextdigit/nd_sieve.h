@@ -93,23 +93,25 @@ static nd_u32 ND_JD210[210];           /* ND_NEXT210[x] | ND_DLT210[x] << 8 (for
 static nd_u64 ND_W210X[384];
 
 /* ------------------------------------------------------------------------------------------ */
-/* Pre-sieve tables (primes 7..163)                                                            */
+/* Pre-sieve tables (primes 7..251)                                                            */
 /* ------------------------------------------------------------------------------------------ */
-#define ND_PS_NT 16
+#define ND_PS_NT 24
 #define ND_PS_BLOCK 4096                /* bytes per pre-sieve block: tables are read contiguously */
 #ifndef ND_PS_UPTO37
-#define ND_PS_MAXP 163
+#define ND_PS_MAXP 251
 #else                                   /* measurement build: only 7..37 pre-sieved (tables 3.. all ones) */
 #define ND_PS_MAXP 37
 #endif
 static const int ND_PS_GROUPS[ND_PS_NT][4] = {
     {7, 11, 13, 17}, {19, 23, 29, 0}, {31, 37, 0, 0}, {41, 163, 0, 0}, {43, 157, 0, 0}, {47, 151, 0, 0},
     {53, 149, 0, 0}, {59, 139, 0, 0}, {61, 137, 0, 0}, {67, 131, 0, 0}, {71, 127, 0, 0}, {73, 113, 0, 0},
-    {79, 109, 0, 0}, {83, 107, 0, 0}, {89, 103, 0, 0}, {97, 101, 0, 0}};
+    {79, 109, 0, 0}, {83, 107, 0, 0}, {89, 103, 0, 0}, {97, 101, 0, 0}, {167, 251, 0, 0}, {173, 241, 0, 0},
+    {179, 239, 0, 0}, {181, 233, 0, 0}, {191, 229, 0, 0}, {193, 227, 0, 0}, {197, 223, 0, 0}, {199, 211, 0, 0}};
 static nd_u32 ND_PS_PER[ND_PS_NT];
 static nd_u8 *ND_PS_TAB[ND_PS_NT];
-/* bytes 0..5 of the number line with the primes 7..163 set (the tables clear them) */
-static nd_u8 ND_PS_KEEP[6];
+/* bytes 0..8 of the number line with the primes 7..251 set (the tables clear them) */
+#define ND_PS_KEEPB 9
+static nd_u8 ND_PS_KEEP[ND_PS_KEEPB];
 
 /* ------------------------------------------------------------------------------------------ */
 /* Primes below 2**22, kept for every call (small and medium sieving primes, and the base of   */
@@ -221,20 +223,14 @@ __attribute__((target("avx512f,avx512bw"))) static void nd_presieve_avx512(nd_u8
         nd_ps_phases(t, segb + pos);
         nd_u8 *d = seg + pos;
         for (nd_u64 j = 0; j < m; j += 64) {
-            /* three-input AND (ternary logic 0x80) folds 16 tables in 8 instructions */
-            __m512i a = _mm512_ternarylogic_epi64(_mm512_loadu_si512(t[0] + j), _mm512_loadu_si512(t[1] + j),
-                                                  _mm512_loadu_si512(t[2] + j), 0x80);
-            __m512i b = _mm512_ternarylogic_epi64(_mm512_loadu_si512(t[3] + j), _mm512_loadu_si512(t[4] + j),
-                                                  _mm512_loadu_si512(t[5] + j), 0x80);
-            __m512i c = _mm512_ternarylogic_epi64(_mm512_loadu_si512(t[6] + j), _mm512_loadu_si512(t[7] + j),
-                                                  _mm512_loadu_si512(t[8] + j), 0x80);
-            __m512i e = _mm512_ternarylogic_epi64(_mm512_loadu_si512(t[9] + j), _mm512_loadu_si512(t[10] + j),
-                                                  _mm512_loadu_si512(t[11] + j), 0x80);
-            __m512i f = _mm512_ternarylogic_epi64(_mm512_loadu_si512(t[12] + j), _mm512_loadu_si512(t[13] + j),
-                                                  _mm512_loadu_si512(t[14] + j), 0x80);
-            a = _mm512_ternarylogic_epi64(a, b, c, 0x80);
-            e = _mm512_ternarylogic_epi64(e, f, _mm512_loadu_si512(t[15] + j), 0x80);
-            _mm512_storeu_si512(d + j, _mm512_and_si512(a, e));
+            /* three-input ANDs (ternary logic 0x80): 24 tables in 12 instructions, as a tree */
+            __m512i v[8];
+            for (int k = 0; k < 8; k++)
+                v[k] = _mm512_ternarylogic_epi64(_mm512_loadu_si512(t[3 * k] + j), _mm512_loadu_si512(t[3 * k + 1] + j),
+                                                 _mm512_loadu_si512(t[3 * k + 2] + j), 0x80);
+            __m512i a = _mm512_ternarylogic_epi64(v[0], v[1], v[2], 0x80);
+            __m512i b = _mm512_ternarylogic_epi64(v[3], v[4], v[5], 0x80);
+            _mm512_storeu_si512(d + j, _mm512_ternarylogic_epi64(a, b, _mm512_and_si512(v[6], v[7]), 0x80));
         }
     }
 }
@@ -1472,8 +1468,8 @@ static int nd_sieve_range(nd_work *W)
         bad |= nd_add_primes(W, segb, L, seg_idx, ND_ADD_SMALL | ND_ADD_MEDIUM);
         NDP_MARK2(W->kpiece < 0, NDP_ADD);
         nd_presieve_impl(seg, segb, L);
-        if (segb < 6)
-            for (nd_u64 b = segb; b < 6 && b <= last; b++)
+        if (segb < ND_PS_KEEPB)
+            for (nd_u64 b = segb; b < ND_PS_KEEPB && b <= last; b++)
                 seg[b - segb] |= ND_PS_KEEP[b];
         if (segb == 0)
             seg[0] &= 0xFE;                     /* 1 is not prime */
@@ -2002,8 +1998,8 @@ static void nd_rr_thread(nd_job *J, int t, int T)
             L = b_hi - segb + 1 < S ? b_hi - segb + 1 : S;
             bad |= nd_add_primes(&W, segb, L, so, ND_ADD_SMALL);
             nd_presieve_impl(seg, segb, L);
-            if (segb < 6)
-                for (nd_u64 b = segb; b < 6 && b <= segb + L - 1; b++)
+            if (segb < ND_PS_KEEPB)
+                for (nd_u64 b = segb; b < ND_PS_KEEPB && b <= segb + L - 1; b++)
                     seg[b - segb] |= ND_PS_KEEP[b];
             if (segb == 0)
                 seg[0] &= 0xFE;
@@ -2383,11 +2379,14 @@ static int nd_job_init(nd_job *J, int consume, nd_u64 lo, nd_u64 hi, nd_u64 limi
         threads = 64;
     if (seg == 0)
         seg = nd_default_seg(limit);
-    /* chunk and small_max: two thirds of the L1 data cache each (a small prime's last crossing
-     * in a chunk runs up to p bytes past it).  Measured on a 48 KiB L1d (Xeon guest, family 6
-     * model 167), count t1, median of 3: [0, 1e10) 0.88 -> 0.77 s, [1e12, 1e12 + 1e10) 1.62 ->
-     * 1.42 s, [1e15, 1e15 + 1e9) 0.296 -> 0.273 s against the former chunk = L1d, small_max =
-     * L1d / 5; a chunk of 16 KiB, or of 64 KiB and more, was slower at every small_max. */
+    /* chunk: two thirds of the L1 data cache; small_max: half of it (a small prime's last
+     * crossing in a chunk runs up to p bytes past it).  Measured on a 48 KiB L1d (Xeon guest,
+     * family 6 model 167), count t1, median of 3: [0, 1e10) 0.88 -> 0.77 s, [1e12, 1e12 + 1e10)
+     * 1.62 -> 1.42 s, [1e15, 1e15 + 1e9) 0.296 -> 0.273 s against the former chunk = L1d,
+     * small_max = L1d / 5; a chunk of 16 KiB, or of 64 KiB and more, was slower at every
+     * small_max.  small_max 2/3 -> 1/2 of L1d: [0, 1e10) 0.93 -> 0.86 s t1, 0.48 -> 0.45 s t2
+     * (interleaved, median of 7 and 5; 20 and 28 KiB gave the same as 24), no change at
+     * [1e12, 1e12 + 1e10), [1e15, 1e15 + 1e9) or [1e18, 1e18 + 1e9). */
     if (chunk == 0)
         chunk = (ND_L1D * 2 / 3) & ~(nd_u64)63;
     if (chunk > seg)
@@ -2399,7 +2398,7 @@ static int nd_job_init(nd_job *J, int consume, nd_u64 lo, nd_u64 hi, nd_u64 limi
     if (mmax < ND_PS_MAXP)
         mmax = ND_PS_MAXP;
     if (smax == 0)
-        smax = ND_L1D * 2 / 3;
+        smax = ND_L1D / 2;
     if (smax > mmax)
         smax = mmax;
     if (smax < ND_PS_MAXP)
