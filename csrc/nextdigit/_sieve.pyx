@@ -198,36 +198,28 @@ One piece and no big primes run without an OpenMP region at all.
 
 Measured
 --------
-Against primesieve 12.16 (built from its public source with ``-O3 -march=native``) and Debian's
-primesieve 11.0, counting with ``run(0, ...)`` against ``primesieve START STOP -c -tT``: CPU
-seconds (user + sys, all threads) per run, median of 3 interleaved rounds, on the project
-machine while other jobs kept its load at 9..18 on 2 cores (so wall-clock times were 10-20x the
-CPU times and useless, and CPU times are +-10%):
+Against primesieve 12.16 (built from its public source with ``-O3 -march=native``), counting
+with ``count_primes(..., _mode="sieve")`` against ``primesieve START STOP -c -tT``, in one run of
+``benchmarks/bench_counting.py`` (the two back to back, medians of 5-7 wall-clock rounds) on a
+2-vCPU KVM guest of an Intel Xeon (family 6 model 167, L1d 48 KiB, L2 2 MiB per core), nothing
+else running -- nextdigit's time over primesieve's:
 
-=====================  ======  =======  =======  ============  ======  =======  ============
-interval               nd t1   ps12 t1  ps11 t1  nd/ps12 t1    nd t2   ps12 t2  nd/ps12 t2
-=====================  ======  =======  =======  ============  ======  =======  ============
-[0, 1e9]               0.080   0.080    0.088    1.00          0.094   0.086    1.09
-[1e12, 1e12 + 1e10]    1.49    1.49     1.76     1.00          1.66    1.57     1.06
-[1e15, 1e15 + 1e10]    4.24    3.67     3.62     1.16          4.29    3.35     1.28
-[1e18, 1e18 + 1e10]    7.48    6.94     7.74     1.08          9.84    7.67     1.28
-[2^64 - 1e10, 2^64)    10.2    11.2     12.9     0.91          11.5    15.4     0.75
-=====================  ======  =======  =======  ============  ======  =======  ============
+=========================  ==============================  ==============================
+interval                   1 thread                        2 threads
+=========================  ==============================  ==============================
+[0, 1e10]                  833 / 920 ms = 0.91             399 / 457 ms = 0.87
+[1e15, 1e15 + 1e9]         294 / 307 ms = 0.96             159 / 168 ms = 0.95
+[1e18, 1e18 + 1e9]         956 ms / 1.12 s = 0.85          548 / 883 ms = 0.62
+=========================  ==============================  ==============================
 
-With one thread the kernel is on par with primesieve 12 up to 1e12, 8-16% behind it at 1e15 and
-1e18 (the bucket sieve and the placing of the sieving primes, layers 5 and 6) and 9% ahead just
-below 2**64.  With two threads it does 6-28% more total CPU work than primesieve up to 1e18 and
-25% less just below 2**64: in pieces mode (up to 1e15) its own work grows by 1-17% over one
-thread, in round-robin mode by 13% (2**64) to 30% (1e18): the masks ANDed into every segment and
-the skipping of the small and medium primes over the other threads' segments (since then the
-medium primes are shared out, layer 7).  Wall-clock scaling could not be measured on the loaded
-machine.
-
-The issue's intervals, in a later run of the same kind (load 6..10; ps 11 not run), nextdigit's
-CPU time over primesieve 12's, median of 3: [0, 1e10) 0.95 (t1) / 0.88 (t2); [1e15, 1e15 + 1e9)
-1.11 / 1.20; [1e18, 1e18 + 1e9) 0.89 / 0.69 (round robin; primesieve 12 spends 50% more CPU on
-two threads there than on one).  The same run's wall-clock ratios: 0.86 / 0.85, 1.10 / 1.21,
-0.97 / 0.62 (min of 3).
+Two threads over one in that run: count 2.09x / 1.85x / 1.75x, histogram 1.95x / 1.80x /
+1.77x, ``primes_between`` 1.82x / 2.07x (1e15 / 1e18); interleaved runs in the same hour put the
+high intervals at 1.81-1.92x.  Ratios move by ~10% between runs on this guest.  Where the time
+goes (one thread, from the layer costs above): [0, 1e10) is the small and medium tiers (0.525 s
+and 0.217 s of 0.83 s); [1e15, 1e15 + 1e9) medium 0.13 s, big 0.09 s, small 0.05 s, generating
+and placing the sieving primes 0.04 s; [1e18, 1e18 + 1e9) generating and placing the 50.8
+million sieving primes 0.58 s and the big tier 0.24 s of 1.05 s.  primesieve scales to 2 threads
+at 1e18 by only 1.27x (1.12 s / 883 ms); the round robin here by 1.75-1.83x.
 """
 
 from libc.stdint cimport uint64_t, uint32_t, uint8_t
