@@ -229,7 +229,8 @@ def test_kernel_random_windows_against_numpy(small_primes, center):
 
 
 @pytest.mark.parametrize("seg_bytes,chunk,small_max,med_max", [
-    (64, 64, 170, 200),          # everything above 200 in the bucket sieve, segments of 1920 numbers
+    (64, 64, 170, 200),          # everything above 251 (the pre-sieve's depth, the floor of both bounds)
+                                 # in the bucket sieve, segments of 1920 numbers
     (256, 64, 300, 1000),        # all three tiers; small primes larger than the chunk
     (1024, 256, 2000, 5000),
     (1 << 14, 1 << 12, 1 << 11, 1 << 14),
@@ -275,6 +276,32 @@ def test_kernel_round_robin_lists_share_one_buffer(small_primes, seg_bytes):
                     continue
                 got = _sieve.run(consume, a, b, seg_bytes=seg_bytes, threads=threads, rr=1)
                 assert got.dtype == dtype and np.array_equal(got.astype(np.uint64), ref), (a, b, threads, consume)
+
+
+def test_kernel_presieve_depth_at_every_level():
+    """The pre-sieve removes the multiples of 7..251 (not the primes themselves) at every vector
+    level: with limit = 100 (no sieving prime above the pre-sieve) the survivors are exactly the
+    numbers coprime to every prime <= 251, plus those primes; windows start in each of the first
+    9 bytes of the number line (where the primes 7..251 are restored) and high up."""
+    small = [p for p in range(2, 252) if all(p % d for d in range(2, int(p**0.5) + 1))]
+
+    def rough(a: int, b: int) -> list[int]:
+        return [n for n in range(a, b + 1) if n in small or (n > 1 and all(n % p for p in small))]
+
+    windows = [(0, 300), (7, 40), (31, 250), (200, 5000), (241, 263), (10**12 - 3000, 10**12 + 3000),
+               (2**64 - 4000, 2**64 - 1)]
+    refs = [rough(a, b) for a, b in windows]
+    assert refs[0] == [int(p) for p in range(301) if gmpy2.is_prime(p)]       # below 251**2 = the primes
+    best = _sieve.set_simd(99)
+    try:
+        for level in range(best + 1):
+            assert _sieve.set_simd(level) == level
+            for (a, b), ref in zip(windows, refs):
+                got = _sieve.run(1, a, b, limit=100)
+                assert got.tolist() == ref, (level, a, b)
+                assert _sieve.run(0, a, b, limit=100) == len(ref), (level, a, b)
+    finally:
+        _sieve.set_simd(99)
 
 
 def test_kernel_vector_paths_agree():
