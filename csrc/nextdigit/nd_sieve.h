@@ -96,6 +96,7 @@ static nd_u64 ND_W210X[384];
 /* Pre-sieve tables (primes 7..251)                                                            */
 /* ------------------------------------------------------------------------------------------ */
 #define ND_PS_NT 24
+typedef char nd_ps_nt_is_24[ND_PS_NT == 24 ? 1 : -1];   /* the AVX-512 AND tree is written for 24 */
 #define ND_PS_BLOCK 4096                /* bytes per pre-sieve block: tables are read contiguously */
 #ifndef ND_PS_UPTO37
 #define ND_PS_MAXP 251
