@@ -62,7 +62,8 @@ def _primesieve():
 # noisy 2-vCPU guest the machine's speed drifts over minutes, and a group whose contenders ran
 # minutes apart (all nextdigit rounds first, all primesieve rounds last) showed a ratio off by up
 # to 10% from interleaved runs.
-COUNT_CASES = [(iv, t, who) for iv in INTERVALS for t in THREADS for who in ("nextdigit", "primesieve")]
+COUNT_CASES = [pytest.param(iv, t, who, id=f"{iv}-t{t}-{who}")
+               for iv in INTERVALS for t in THREADS for who in ("nextdigit", "primesieve")]
 
 
 @pytest.mark.parametrize("interval,threads,contender", COUNT_CASES)
