@@ -111,7 +111,7 @@ static const int ND_PS_GROUPS[ND_PS_NT][4] = {
 static nd_u32 ND_PS_PER[ND_PS_NT];
 static nd_u8 *ND_PS_TAB[ND_PS_NT];
 /* bytes 0..8 of the number line with the primes 7..251 set (the tables clear them) */
-#define ND_PS_KEEPB 9
+#define ND_PS_KEEPB (ND_PS_MAXP / 30 + 1)
 static nd_u8 ND_PS_KEEP[ND_PS_KEEPB];
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1454,6 +1454,17 @@ static int nd_consume(nd_work *W, nd_u64 segb, nd_u64 L)
 /* ------------------------------------------------------------------------------------------ */
 /* One sieve over [lo, hi] with the parameters W->par (a piece, or a producer's range)          */
 /* ------------------------------------------------------------------------------------------ */
+/* a segment's start: the AND of the pre-sieve tables, the primes 7..251 themselves put back at
+ * the start of the number line, and 1 taken out */
+static void nd_presieve_segment(nd_u8 *seg, nd_u64 segb, nd_u64 L)
+{
+    nd_presieve_impl(seg, segb, L);
+    for (nd_u64 b = segb; b < ND_PS_KEEPB && b < segb + L; b++)
+        seg[b - segb] |= ND_PS_KEEP[b];
+    if (segb == 0)
+        seg[0] &= 0xFE;                         /* 1 is not prime */
+}
+
 static int nd_sieve_range(nd_work *W)
 {
     const nd_par *P = W->par;
@@ -1468,12 +1479,7 @@ static int nd_sieve_range(nd_work *W)
         nd_u64 last = segb + L - 1;
         bad |= nd_add_primes(W, segb, L, seg_idx, ND_ADD_SMALL | ND_ADD_MEDIUM);
         NDP_MARK2(W->kpiece < 0, NDP_ADD);
-        nd_presieve_impl(seg, segb, L);
-        if (segb < ND_PS_KEEPB)
-            for (nd_u64 b = segb; b < ND_PS_KEEPB && b <= last; b++)
-                seg[b - segb] |= ND_PS_KEEP[b];
-        if (segb == 0)
-            seg[0] &= 0xFE;                     /* 1 is not prime */
+        nd_presieve_segment(seg, segb, L);
         NDP_MARK2(W->kpiece < 0, NDP_PRESIEVE);
         nd_small(W, L);
         NDP_MARK2(W->kpiece < 0, NDP_SMALL);
@@ -1998,12 +2004,7 @@ static void nd_rr_thread(nd_job *J, int t, int T)
         if (have) {
             L = b_hi - segb + 1 < S ? b_hi - segb + 1 : S;
             bad |= nd_add_primes(&W, segb, L, so, ND_ADD_SMALL);
-            nd_presieve_impl(seg, segb, L);
-            if (segb < ND_PS_KEEPB)
-                for (nd_u64 b = segb; b < ND_PS_KEEPB && b <= segb + L - 1; b++)
-                    seg[b - segb] |= ND_PS_KEEP[b];
-            if (segb == 0)
-                seg[0] &= 0xFE;
+            nd_presieve_segment(seg, segb, L);
             NDP_MARK(NDP_PRESIEVE);
             nd_small(&W, L);
             if (T > 1)
