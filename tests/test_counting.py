@@ -281,8 +281,8 @@ def test_kernel_round_robin_lists_share_one_buffer(small_primes, seg_bytes):
 def test_kernel_presieve_depth_at_every_level():
     """The pre-sieve removes the multiples of 7..251 (not the primes themselves) at every vector
     level: with limit = 100 (no sieving prime above the pre-sieve) the survivors are exactly the
-    numbers coprime to every prime <= 251, plus those primes; windows start in each of the first
-    9 bytes of the number line (where the primes 7..251 are restored) and high up."""
+    numbers coprime to every prime <= 251, plus those primes; windows start and end inside the
+    first 9 bytes of the number line (where the primes 7..251 are restored), and high up."""
     small = [p for p in range(2, 252) if all(p % d for d in range(2, int(p**0.5) + 1))]
 
     def rough(a: int, b: int) -> list[int]:
