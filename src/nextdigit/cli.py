@@ -6,7 +6,9 @@ command line may be written as expressions of literals with ``+ - * ** ^`` and p
 ``eval``); numbers of any length are read and printed through gmpy2.
 
 Errors: a bad argument or a refused input prints exactly one line on stderr (``nextdigit
-COMMAND: error: ...``, no traceback) and exits 2; Ctrl-C prints one line and exits 130; a
+COMMAND: error: ...``, no traceback) and exits 2 (``factor-attack`` exits 1, with its usual output
+and nothing on stderr, when the model finds no factorization: a result, not an error); Ctrl-C
+prints one line and exits 130; a
 closed stdout (``nextdigit pi 10 | head -0``) ends quietly with 141 (128 + SIGPIPE), as Unix
 tools do.  ``--plot FILE`` is checked before the work (matplotlib importable, the folder
 exists; a name without an extension gets ``.png``, and the message names the file written).
