@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import nextdigit as nd
@@ -419,6 +419,8 @@ CLI_WORDS = ["isprime", "next-prime", "prev-prime", "count", "digits", "sample",
 
 @settings(max_examples=2 * EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(CLI_WORDS), min_size=1, max_size=7))
+@example(["factor-attack", "7"])             # exit 1, "no factorization": drawn once in CI, now always run
+@example(["factor-attack", "7", "--json"])
 def test_cli_error_paths_print_one_line(argv):
     import contextlib
     import io
